@@ -1,0 +1,1 @@
+//! Expression evaluation over the hcl-edit syntax tree. (Being written.)

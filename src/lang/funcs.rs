@@ -1,0 +1,1 @@
+//! The built-in function library. (Being written; see the module's owner.)

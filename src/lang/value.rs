@@ -1,0 +1,516 @@
+//! Values and types of the Terraform language.
+//!
+//! Owns `Value` (with unknown values and sensitive marks), `Type` and `Number`. A value
+//! is dynamically typed like cty's: lists, sets and tuples, and maps and objects, are
+//! kept apart because Terraform prints and converts them differently. Conversions
+//! between types live in `lang::convert`; functions in `lang::funcs`.
+//!
+//! Invariants:
+//! - `Value::Set` elements are sorted (by `Value::cmp_total`) and unique.
+//! - `Value::Sensitive` never directly wraps another `Sensitive`.
+//! - Map and object keys are kept sorted (`BTreeMap`), as Terraform iterates them.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A Terraform number. Terraform uses arbitrary precision; this keeps an `f64` behind a
+/// small API so that the representation can change without touching callers.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Number(f64);
+
+impl Number {
+    pub fn from_f64(f: f64) -> Number {
+        Number(f)
+    }
+    pub fn from_i64(i: i64) -> Number {
+        Number(i as f64)
+    }
+    pub fn as_f64(&self) -> f64 {
+        self.0
+    }
+    /// The value as an integer when it is one exactly.
+    pub fn as_i64(&self) -> Option<i64> {
+        if self.0.fract() == 0.0 && self.0.is_finite() && self.0.abs() < 9.2e18 {
+            Some(self.0 as i64)
+        } else {
+            None
+        }
+    }
+    pub fn is_integer(&self) -> bool {
+        self.as_i64().is_some()
+    }
+    /// Parses Terraform's number syntax (decimal, with optional fraction and exponent).
+    pub fn parse(s: &str) -> Option<Number> {
+        let t = s.trim();
+        if t.is_empty() || t.starts_with('+') && t.len() == 1 {
+            return None;
+        }
+        // Rust accepts "inf"/"nan"; Terraform does not.
+        if t.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
+            return None;
+        }
+        t.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number)
+    }
+}
+
+impl fmt::Display for Number {
+    /// Terraform's canonical form: integers without a fraction, others in shortest form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        if v.fract() == 0.0 && v.abs() < 1e21 {
+            write!(f, "{}", v as i128)
+        } else {
+            write!(f, "{v}")
+        }
+    }
+}
+
+/// A type, or type constraint (`Dynamic` is `any`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Type {
+    Dynamic,
+    Bool,
+    Number,
+    String,
+    List(Box<Type>),
+    Set(Box<Type>),
+    Map(Box<Type>),
+    Tuple(Vec<Type>),
+    Object(BTreeMap<String, Type>),
+}
+
+impl Type {
+    pub fn list(t: Type) -> Type {
+        Type::List(Box::new(t))
+    }
+    pub fn set(t: Type) -> Type {
+        Type::Set(Box::new(t))
+    }
+    pub fn map(t: Type) -> Type {
+        Type::Map(Box::new(t))
+    }
+    pub fn is_primitive(&self) -> bool {
+        matches!(self, Type::Bool | Type::Number | Type::String)
+    }
+    pub fn has_dynamic(&self) -> bool {
+        match self {
+            Type::Dynamic => true,
+            Type::List(t) | Type::Set(t) | Type::Map(t) => t.has_dynamic(),
+            Type::Tuple(ts) => ts.iter().any(|t| t.has_dynamic()),
+            Type::Object(m) => m.values().any(|t| t.has_dynamic()),
+            _ => false,
+        }
+    }
+    /// The element type of a list, set or map.
+    pub fn element(&self) -> Option<&Type> {
+        match self {
+            Type::List(t) | Type::Set(t) | Type::Map(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Type {
+    /// The type-constraint syntax (`list(string)`, `object({a=number})`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Type::Dynamic => f.write_str("dynamic"),
+            Type::Bool => f.write_str("bool"),
+            Type::Number => f.write_str("number"),
+            Type::String => f.write_str("string"),
+            Type::List(t) => write!(f, "list({t})"),
+            Type::Set(t) => write!(f, "set({t})"),
+            Type::Map(t) => write!(f, "map({t})"),
+            Type::Tuple(ts) => {
+                f.write_str("tuple([")?;
+                for (i, t) in ts.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                f.write_str("])")
+            }
+            Type::Object(m) => {
+                f.write_str("object({")?;
+                for (i, (k, t)) in m.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}={t}")?;
+                }
+                f.write_str("})")
+            }
+        }
+    }
+}
+
+/// A value of the language.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// A null of the given type (`Type::Dynamic` when untyped).
+    Null(Type),
+    /// A value not known until apply ("known after apply"), of the given type.
+    Unknown(Type),
+    Bool(bool),
+    Number(Number),
+    String(String),
+    List(Vec<Value>),
+    /// Elements sorted by `cmp_total` and unique.
+    Set(Vec<Value>),
+    Tuple(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    Object(BTreeMap<String, Value>),
+    /// A value marked sensitive; the mark propagates through every operation on it.
+    Sensitive(Box<Value>),
+}
+
+impl Value {
+    pub const NULL: Value = Value::Null(Type::Dynamic);
+
+    pub fn null() -> Value {
+        Value::Null(Type::Dynamic)
+    }
+    pub fn unknown() -> Value {
+        Value::Unknown(Type::Dynamic)
+    }
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+    pub fn number(f: f64) -> Value {
+        Value::Number(Number::from_f64(f))
+    }
+    pub fn int(i: i64) -> Value {
+        Value::Number(Number::from_i64(i))
+    }
+    pub fn object<K: Into<String>>(items: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Object(items.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+    /// Builds a set, sorting and removing duplicates.
+    pub fn set_from(mut items: Vec<Value>) -> Value {
+        items.sort_by(|a, b| a.cmp_total(b));
+        items.dedup_by(|a, b| a.cmp_total(b) == Ordering::Equal);
+        Value::Set(items)
+    }
+
+    /// Marks the value sensitive (idempotent).
+    pub fn mark_sensitive(self) -> Value {
+        match self {
+            Value::Sensitive(_) => self,
+            v => Value::Sensitive(Box::new(v)),
+        }
+    }
+    /// Marks `self` sensitive when `sensitive` is true.
+    pub fn with_mark(self, sensitive: bool) -> Value {
+        if sensitive {
+            self.mark_sensitive()
+        } else {
+            self
+        }
+    }
+    /// The value without its top-level mark, and whether it had one.
+    pub fn unmark(&self) -> (&Value, bool) {
+        match self {
+            Value::Sensitive(v) => (v, true),
+            v => (v, false),
+        }
+    }
+    pub fn into_unmarked(self) -> (Value, bool) {
+        match self {
+            Value::Sensitive(v) => (*v, true),
+            v => (v, false),
+        }
+    }
+    /// True when the value or anything inside it is marked sensitive.
+    pub fn contains_sensitive(&self) -> bool {
+        match self {
+            Value::Sensitive(_) => true,
+            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => vs.iter().any(|v| v.contains_sensitive()),
+            Value::Map(m) | Value::Object(m) => m.values().any(|v| v.contains_sensitive()),
+            _ => false,
+        }
+    }
+    /// Removes every sensitive mark, deeply.
+    pub fn deep_unmark(self) -> Value {
+        match self {
+            Value::Sensitive(v) => v.deep_unmark(),
+            Value::List(vs) => Value::List(vs.into_iter().map(Value::deep_unmark).collect()),
+            Value::Set(vs) => Value::Set(vs.into_iter().map(Value::deep_unmark).collect()),
+            Value::Tuple(vs) => Value::Tuple(vs.into_iter().map(Value::deep_unmark).collect()),
+            Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, v.deep_unmark())).collect()),
+            Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, v.deep_unmark())).collect()),
+            v => v,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.unmark().0, Value::Null(_))
+    }
+    /// True when this value itself is unknown (not whether it contains unknowns).
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.unmark().0, Value::Unknown(_))
+    }
+    /// True when the value is wholly known: no unknown anywhere inside.
+    pub fn is_wholly_known(&self) -> bool {
+        match self {
+            Value::Unknown(_) => false,
+            Value::Sensitive(v) => v.is_wholly_known(),
+            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => vs.iter().all(|v| v.is_wholly_known()),
+            Value::Map(m) | Value::Object(m) => m.values().all(|v| v.is_wholly_known()),
+            _ => true,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self.unmark().0 {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.unmark().0 {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    pub fn as_number(&self) -> Option<Number> {
+        match self.unmark().0 {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+    /// Elements of a list, set or tuple.
+    pub fn as_seq(&self) -> Option<&[Value]> {
+        match self.unmark().0 {
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// Attributes of an object or elements of a map.
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self.unmark().0 {
+            Value::Map(m) | Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+    /// An attribute of an object (or map element), if present.
+    pub fn get_attr(&self, name: &str) -> Option<&Value> {
+        self.as_map().and_then(|m| m.get(name))
+    }
+
+    /// The dynamic type of the value (for null and unknown, the type they carry).
+    pub fn type_of(&self) -> Type {
+        match self {
+            Value::Null(t) | Value::Unknown(t) => t.clone(),
+            Value::Bool(_) => Type::Bool,
+            Value::Number(_) => Type::Number,
+            Value::String(_) => Type::String,
+            Value::List(vs) => Type::list(vs.first().map(|v| v.type_of()).unwrap_or(Type::Dynamic)),
+            Value::Set(vs) => Type::set(vs.first().map(|v| v.type_of()).unwrap_or(Type::Dynamic)),
+            Value::Tuple(vs) => Type::Tuple(vs.iter().map(|v| v.type_of()).collect()),
+            Value::Map(m) => Type::map(m.values().next().map(|v| v.type_of()).unwrap_or(Type::Dynamic)),
+            Value::Object(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), v.type_of())).collect()),
+            Value::Sensitive(v) => v.type_of(),
+        }
+    }
+
+    /// A short name of the value's kind, for messages ("string", "list of string", "object").
+    pub fn friendly_type(&self) -> String {
+        friendly_type_name(&self.type_of())
+    }
+
+    /// A total order used for sets and sorting: by kind, then by content. Unknowns and
+    /// nulls sort last.
+    pub fn cmp_total(&self, other: &Value) -> Ordering {
+        fn rank(v: &Value) -> u8 {
+            match v {
+                Value::Bool(_) => 0,
+                Value::Number(_) => 1,
+                Value::String(_) => 2,
+                Value::List(_) => 3,
+                Value::Tuple(_) => 4,
+                Value::Set(_) => 5,
+                Value::Map(_) => 6,
+                Value::Object(_) => 7,
+                Value::Sensitive(v) => rank(v),
+                Value::Null(_) => 8,
+                Value::Unknown(_) => 9,
+            }
+        }
+        let (a, b) = (self.unmark().0, other.unmark().0);
+        match rank(a).cmp(&rank(b)) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+        match (a, b) {
+            (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+            (Value::Number(x), Value::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal),
+            (Value::String(x), Value::String(y)) => x.cmp(y),
+            (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) | (Value::Set(x), Value::Set(y)) => {
+                for (p, q) in x.iter().zip(y.iter()) {
+                    match p.cmp_total(q) {
+                        Ordering::Equal => {}
+                        o => return o,
+                    }
+                }
+                x.len().cmp(&y.len())
+            }
+            (Value::Map(x), Value::Map(y)) | (Value::Object(x), Value::Object(y)) => {
+                for ((k1, v1), (k2, v2)) in x.iter().zip(y.iter()) {
+                    match k1.cmp(k2).then_with(|| v1.cmp_total(v2)) {
+                        Ordering::Equal => {}
+                        o => return o,
+                    }
+                }
+                x.len().cmp(&y.len())
+            }
+            _ => Ordering::Equal,
+        }
+    }
+
+    /// Terraform's `==`: same type kind and same content. Marks are ignored here; callers
+    /// propagate them. Unknown operands must be handled by the caller.
+    pub fn equals(&self, other: &Value) -> bool {
+        let (a, b) = (self.unmark().0, other.unmark().0);
+        match (a, b) {
+            (Value::Null(_), Value::Null(_)) => true,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::Number(x), Value::Number(y)) => x == y,
+            (Value::String(x), Value::String(y)) => x == y,
+            (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) | (Value::Set(x), Value::Set(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.equals(q))
+            }
+            (Value::Map(x), Value::Map(y)) | (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && v1.equals(v2))
+            }
+            _ => false,
+        }
+    }
+
+    /// Structural equality that also compares unknowns and marks, used by the planner to
+    /// decide whether anything changed.
+    pub fn same_as(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Sensitive(a), Value::Sensitive(b)) => a.same_as(b),
+            (Value::Sensitive(_), _) | (_, Value::Sensitive(_)) => false,
+            (Value::Unknown(_), Value::Unknown(_)) => true,
+            (Value::Unknown(_), _) | (_, Value::Unknown(_)) => false,
+            (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) | (Value::Set(x), Value::Set(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same_as(q))
+            }
+            // Lists and tuples of the same elements are the same attribute value once stored.
+            (Value::List(x), Value::Tuple(y)) | (Value::Tuple(x), Value::List(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same_as(q))
+            }
+            (Value::Map(x), Value::Map(y)) | (Value::Object(x), Value::Object(y)) | (Value::Map(x), Value::Object(y)) | (Value::Object(x), Value::Map(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && v1.same_as(v2))
+            }
+            (a, b) => a.equals(b),
+        }
+    }
+
+    // ---- JSON (state files, `output -json`, jsonencode) --------------------------------
+
+    /// Converts a wholly known value to JSON. Unknowns become null; marks are dropped
+    /// (the caller records sensitive paths separately).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null(_) | Value::Unknown(_) => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Number(n) => number_to_json(*n),
+            Value::String(s) => J::String(s.clone()),
+            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => J::Array(vs.iter().map(|v| v.to_json()).collect()),
+            Value::Map(m) | Value::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Sensitive(v) => v.to_json(),
+        }
+    }
+
+    /// Converts JSON to a value without a schema: arrays become tuples, objects objects.
+    pub fn from_json(j: &serde_json::Value) -> Value {
+        use serde_json::Value as J;
+        match j {
+            J::Null => Value::null(),
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(Number::from_f64(n.as_f64().unwrap_or(0.0))),
+            J::String(s) => Value::String(s.clone()),
+            J::Array(a) => Value::Tuple(a.iter().map(Value::from_json).collect()),
+            J::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
+        }
+    }
+
+    /// Converts JSON to a value of the given type (lists, sets and maps where the type says).
+    pub fn from_json_typed(j: &serde_json::Value, ty: &Type) -> Value {
+        use serde_json::Value as J;
+        match (j, ty) {
+            (J::Null, t) => Value::Null(t.clone()),
+            (J::Array(a), Type::List(t)) => Value::List(a.iter().map(|v| Value::from_json_typed(v, t)).collect()),
+            (J::Array(a), Type::Set(t)) => Value::set_from(a.iter().map(|v| Value::from_json_typed(v, t)).collect()),
+            (J::Array(a), Type::Tuple(ts)) => Value::Tuple(
+                a.iter().enumerate().map(|(i, v)| Value::from_json_typed(v, ts.get(i).unwrap_or(&Type::Dynamic))).collect(),
+            ),
+            (J::Object(o), Type::Map(t)) => Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json_typed(v, t))).collect()),
+            (J::Object(o), Type::Object(attrs)) => {
+                let mut m = BTreeMap::new();
+                for (k, t) in attrs {
+                    m.insert(k.clone(), o.get(k).map(|v| Value::from_json_typed(v, t)).unwrap_or(Value::Null(t.clone())));
+                }
+                Value::Object(m)
+            }
+            (J::Number(n), Type::String) => Value::String(n.to_string()),
+            (J::Bool(b), Type::String) => Value::String(b.to_string()),
+            (j, _) => Value::from_json(j),
+        }
+    }
+}
+
+fn number_to_json(n: Number) -> serde_json::Value {
+    if let Some(i) = n.as_i64() {
+        serde_json::Value::Number(i.into())
+    } else {
+        serde_json::Number::from_f64(n.as_f64()).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// "string", "number", "list of string", "object", ... as Terraform names types in errors.
+pub fn friendly_type_name(t: &Type) -> String {
+    match t {
+        Type::Dynamic => "dynamic".into(),
+        Type::Bool => "bool".into(),
+        Type::Number => "number".into(),
+        Type::String => "string".into(),
+        Type::List(e) => format!("list of {}", friendly_type_name(e)),
+        Type::Set(e) => format!("set of {}", friendly_type_name(e)),
+        Type::Map(e) => format!("map of {}", friendly_type_name(e)),
+        Type::Tuple(_) => "tuple".into(),
+        Type::Object(_) => "object".into(),
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        self.same_as(other)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::int(i)
+    }
+}

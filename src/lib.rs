@@ -1,0 +1,13 @@
+//! terrane: a declarative infrastructure provisioner for Terraform's language.
+//!
+//! The flow is config → lang → graph → plan → apply → state; see docs/ARCHITECTURE.md.
+
+pub mod addrs;
+pub mod config;
+pub mod diag;
+pub mod engine;
+pub mod graph;
+pub mod lang;
+pub mod plan;
+pub mod providers;
+pub mod state;

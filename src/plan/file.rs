@@ -1,0 +1,1 @@
+//! Saved plan files. (Being written.)

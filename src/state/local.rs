@@ -1,0 +1,1 @@
+//! Local state backend. (Being written.)

@@ -1,0 +1,140 @@
+//! State: what terrane knows exists in the world.
+//!
+//! Owns the in-memory model (`State`), its versioned file format (`statefile`) and the
+//! storage and locking of that file (`backend`, `local`). The model knows nothing of
+//! configuration or providers: attribute values are stored untyped, and the engine
+//! re-types them with the provider schema when it loads them (`engine`).
+//!
+//! Every write bumps the serial; a write whose lineage differs from the stored one is
+//! refused.
+
+pub mod backend;
+pub mod local;
+pub mod statefile;
+
+use std::collections::BTreeMap;
+
+use crate::addrs::{AbsResource, AbsResourceInstance, InstanceKey};
+use crate::lang::value::Value;
+
+/// Whether an object is healthy or must be replaced on the next apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectStatus {
+    Ready,
+    /// Created, but a later step of its creation (a provisioner) failed.
+    Tainted,
+}
+
+/// One real object, as last seen.
+#[derive(Clone, Debug)]
+pub struct InstanceObject {
+    pub status: ObjectStatus,
+    pub schema_version: u64,
+    /// The attributes, wholly known, without sensitive marks.
+    pub attributes: Value,
+    /// Resources this object depended on when it was last applied: deletions run in
+    /// reverse of this order even after the configuration no longer says so.
+    pub dependencies: Vec<AbsResource>,
+    pub create_before_destroy: bool,
+    /// Opaque provider data (e.g. recorded host key fingerprints).
+    pub private: Option<serde_json::Value>,
+}
+
+/// A resource and its instances.
+#[derive(Clone, Debug)]
+pub struct ResourceState {
+    /// The provider configuration address, e.g. `provider["terrane/aws"].west`.
+    pub provider: String,
+    pub instances: BTreeMap<InstanceKey, InstanceObject>,
+}
+
+/// An intent recorded before a create call, cleared after its result is recorded. A
+/// pending intent found at the start of a run means the create may have happened.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingCreate {
+    pub address: String,
+    pub provider: String,
+    pub token: String,
+    pub started: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutputState {
+    pub value: Value,
+    pub sensitive: bool,
+}
+
+/// The whole state of one working directory (one workspace).
+#[derive(Clone, Debug)]
+pub struct State {
+    /// Random ID chosen when the state was first created; never changes.
+    pub lineage: String,
+    /// Bumped on every write.
+    pub serial: u64,
+    pub terrane_version: String,
+    pub outputs: BTreeMap<String, OutputState>,
+    pub resources: BTreeMap<AbsResource, ResourceState>,
+    pub pending: Vec<PendingCreate>,
+}
+
+impl State {
+    /// A new, empty state with a fresh lineage.
+    pub fn new() -> State {
+        State {
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            terrane_version: env!("CARGO_PKG_VERSION").to_string(),
+            outputs: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.values().all(|r| r.instances.is_empty()) && self.pending.is_empty()
+    }
+
+    pub fn instance(&self, addr: &AbsResourceInstance) -> Option<&InstanceObject> {
+        self.resources.get(&addr.abs_resource()).and_then(|r| r.instances.get(&addr.key))
+    }
+
+    /// Sets (or with `None` removes) one instance; a resource left with no instance goes.
+    pub fn set_instance(&mut self, addr: &AbsResourceInstance, provider: &str, obj: Option<InstanceObject>) {
+        let res = addr.abs_resource();
+        match obj {
+            Some(o) => {
+                let r = self
+                    .resources
+                    .entry(res)
+                    .or_insert_with(|| ResourceState { provider: provider.to_string(), instances: BTreeMap::new() });
+                r.provider = provider.to_string();
+                r.instances.insert(addr.key.clone(), o);
+            }
+            None => {
+                if let Some(r) = self.resources.get_mut(&res) {
+                    r.instances.remove(&addr.key);
+                    if r.instances.is_empty() {
+                        self.resources.remove(&res);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every instance address, in address order.
+    pub fn instance_addrs(&self) -> Vec<AbsResourceInstance> {
+        let mut out = Vec::new();
+        for (res, r) in &self.resources {
+            for key in r.instances.keys() {
+                out.push(res.instance(key.clone()));
+            }
+        }
+        out
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}

@@ -1,0 +1,1 @@
+//! State file format. (Being written.)
