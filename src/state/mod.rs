@@ -9,6 +9,7 @@
 //! refused.
 
 pub mod backend;
+pub mod conformance;
 pub mod local;
 pub mod statefile;
 
