@@ -1,1 +1,0 @@
-//! The built-in function library. (Being written; see the module's owner.)
