@@ -58,6 +58,7 @@ async fn files_are_private_and_earlier_versions_are_kept() {
     );
 
     let hist_dir = b.history_dir();
+    assert_eq!(mode_of(&hist_dir), 0o700);
     for serial in [1, 2] {
         let f = hist_dir.join(format!("{serial}.tfstate"));
         assert!(f.exists(), "{} should exist", f.display());

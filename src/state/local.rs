@@ -2,10 +2,11 @@
 //! its kept earlier versions.
 //!
 //! Owns the files `<path>` (the state, mode 0600), `<path>.backup` (the version before the
-//! last write), `<path>.history/<serial>.tfstate` (every replaced version) and
-//! `<path>.lock.info` (the lock, created with O_EXCL and holding the `LockInfo` JSON).
-//! Writes are atomic and durable: temp file in the same directory, fsync, rename, fsync of
-//! the directory. Serialisation is `statefile`'s business; this module must not interpret
+//! last write), `<path>.history/<serial>.tfstate` (every replaced version; directory mode
+//! 0700) and `<path>.lock.info` (the lock, created with O_EXCL and holding the `LockInfo`
+//! JSON). Writes are atomic and durable: temp file in the same directory, fsync, rename,
+//! fsync of the directory. A stored state that cannot be parsed is never overwritten: the
+//! write fails with `Corrupt` and a person decides. Serialisation is `statefile`'s business; this module must not interpret
 //! the state beyond lineage and serial, and it does not take the lock on its own: callers
 //! lock around read-modify-write. It never panics on what it finds on disk.
 //!
@@ -16,7 +17,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -295,8 +296,19 @@ impl LocalBackend {
     ) -> Result<(), StateError> {
         replace_file(&self.backup_path(), bytes, mtime)?;
         let dir = self.history_dir();
-        fs::create_dir_all(&dir)
-            .map_err(io_err(format!("creating directory {}", dir.display())))?;
+        if !dir.is_dir() {
+            // Owner-only, like the files in it; the parent entry is made durable too.
+            match fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => fsync_dir(&parent_dir(&dir))?,
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(StateError::Io {
+                        context: format!("creating directory {}", dir.display()),
+                        source: e,
+                    })
+                }
+            }
+        }
         // `<serial>.tfstate`; should that name be taken by different content (a state that
         // was deleted and started over with a new lineage), `<serial>.<n>.tfstate`.
         for n in 0u32.. {

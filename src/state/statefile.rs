@@ -53,9 +53,7 @@ pub fn to_json(state: &State) -> String {
         let mut o = Map::new();
         o.insert("value".into(), out.value.to_json());
         o.insert("type".into(), type_to_json(&out.value.type_of()));
-        if out.sensitive {
-            o.insert("sensitive".into(), J::Bool(true));
-        }
+        o.insert("sensitive".into(), J::Bool(out.sensitive));
         outputs.insert(name.clone(), J::Object(o));
     }
     top.insert("outputs".into(), J::Object(outputs));
