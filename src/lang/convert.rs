@@ -71,7 +71,10 @@ impl TargetType {
             Type::Map(e) => TargetType::Map(Box::new(TargetType::from_type(e))),
             Type::Tuple(ts) => TargetType::Tuple(ts.iter().map(TargetType::from_type).collect()),
             Type::Object(m) => TargetType::Object {
-                attrs: m.iter().map(|(k, t)| (k.clone(), TargetType::from_type(t))).collect(),
+                attrs: m
+                    .iter()
+                    .map(|(k, t)| (k.clone(), TargetType::from_type(t)))
+                    .collect(),
                 optional: BTreeSet::new(),
             },
         }
@@ -89,7 +92,12 @@ impl TargetType {
             TargetType::Set(e) => Type::set(e.to_type()),
             TargetType::Map(e) => Type::map(e.to_type()),
             TargetType::Tuple(ts) => Type::Tuple(ts.iter().map(TargetType::to_type).collect()),
-            TargetType::Object { attrs, .. } => Type::Object(attrs.iter().map(|(k, t)| (k.clone(), t.to_type())).collect()),
+            TargetType::Object { attrs, .. } => Type::Object(
+                attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_type()))
+                    .collect(),
+            ),
         }
     }
 
@@ -98,7 +106,9 @@ impl TargetType {
         match self {
             TargetType::List(e) | TargetType::Set(e) | TargetType::Map(e) => e.has_optional(),
             TargetType::Tuple(ts) => ts.iter().any(TargetType::has_optional),
-            TargetType::Object { attrs, optional } => !optional.is_empty() || attrs.values().any(TargetType::has_optional),
+            TargetType::Object { attrs, optional } => {
+                !optional.is_empty() || attrs.values().any(TargetType::has_optional)
+            }
             _ => false,
         }
     }
@@ -166,12 +176,21 @@ pub fn type_conforms(v: &Value, ty: &Type) -> bool {
     }
     match (v.unmark().0, ty) {
         (Value::Null(t) | Value::Unknown(t), _) => *t == Type::Dynamic || t == ty,
-        (Value::Bool(_), Type::Bool) | (Value::Number(_), Type::Number) | (Value::String(_), Type::String) => true,
-        (Value::List(vs), Type::List(e)) | (Value::Set(vs), Type::Set(e)) => vs.iter().all(|x| type_conforms(x, e)),
-        (Value::Tuple(vs), Type::Tuple(ts)) => vs.len() == ts.len() && vs.iter().zip(ts).all(|(x, t)| type_conforms(x, t)),
+        (Value::Bool(_), Type::Bool)
+        | (Value::Number(_), Type::Number)
+        | (Value::String(_), Type::String) => true,
+        (Value::List(vs), Type::List(e)) | (Value::Set(vs), Type::Set(e)) => {
+            vs.iter().all(|x| type_conforms(x, e))
+        }
+        (Value::Tuple(vs), Type::Tuple(ts)) => {
+            vs.len() == ts.len() && vs.iter().zip(ts).all(|(x, t)| type_conforms(x, t))
+        }
         (Value::Map(m), Type::Map(e)) => m.values().all(|x| type_conforms(x, e)),
         (Value::Object(m), Type::Object(ts)) => {
-            m.len() == ts.len() && m.iter().zip(ts).all(|((k1, x), (k2, t))| k1 == k2 && type_conforms(x, t))
+            m.len() == ts.len()
+                && m.iter()
+                    .zip(ts)
+                    .all(|((k1, x), (k2, t))| k1 == k2 && type_conforms(x, t))
         }
         _ => false,
     }
@@ -201,7 +220,9 @@ pub fn value_type(v: &Value) -> Type {
         Value::Set(vs) => Type::set(elem_type(vs.iter())),
         Value::Map(m) => Type::map(elem_type(m.values())),
         Value::Tuple(vs) => Type::Tuple(vs.iter().map(value_type).collect()),
-        Value::Object(m) => Type::Object(m.iter().map(|(k, x)| (k.clone(), value_type(x))).collect()),
+        Value::Object(m) => {
+            Type::Object(m.iter().map(|(k, x)| (k.clone(), value_type(x))).collect())
+        }
         Value::Sensitive(x) => value_type(x),
     }
 }
@@ -254,7 +275,10 @@ fn path_string(path: &[Step]) -> String {
 }
 
 fn err_at(path: &[Step], message: impl Into<String>) -> ConvertError {
-    ConvertError { path: path_string(path), message: message.into() }
+    ConvertError {
+        path: path_string(path),
+        message: message.into(),
+    }
 }
 
 fn with_step<T>(path: &mut Vec<Step>, step: Step, f: impl FnOnce(&mut Vec<Step>) -> T) -> T {
@@ -281,25 +305,39 @@ fn conversion_exists(from: &Type, to: &TargetType, unsafe_: bool) -> bool {
         (Type::Dynamic, _) => unsafe_,
         (Type::Number | Type::Bool, TargetType::String) => true,
         (Type::String, TargetType::Number | TargetType::Bool) => unsafe_,
-        (Type::Bool, TargetType::Bool) | (Type::Number, TargetType::Number) | (Type::String, TargetType::String) => true,
-        (Type::Object(in_attrs), TargetType::Object { attrs, optional }) => attrs.iter().all(|(name, out_aty)| match in_attrs.get(name) {
-            None => optional.contains(name),
-            Some(in_aty) => conversion_exists(in_aty, out_aty, unsafe_),
-        }),
+        (Type::Bool, TargetType::Bool)
+        | (Type::Number, TargetType::Number)
+        | (Type::String, TargetType::String) => true,
+        (Type::Object(in_attrs), TargetType::Object { attrs, optional }) => {
+            attrs
+                .iter()
+                .all(|(name, out_aty)| match in_attrs.get(name) {
+                    None => optional.contains(name),
+                    Some(in_aty) => conversion_exists(in_aty, out_aty, unsafe_),
+                })
+        }
         (Type::Tuple(ins), TargetType::Tuple(outs)) => {
-            ins.len() == outs.len() && ins.iter().zip(outs).all(|(i, o)| conversion_exists(i, o, unsafe_))
+            ins.len() == outs.len()
+                && ins
+                    .iter()
+                    .zip(outs)
+                    .all(|(i, o)| conversion_exists(i, o, unsafe_))
         }
         (Type::List(e) | Type::Set(e), TargetType::List(oe)) => conversion_exists(e, oe, unsafe_),
         (Type::List(e), TargetType::Set(oe)) => unsafe_ && conversion_exists(e, oe, unsafe_),
         (Type::Set(e), TargetType::Set(oe)) => conversion_exists(e, oe, unsafe_),
         (Type::Map(e), TargetType::Map(oe)) => conversion_exists(e, oe, unsafe_),
-        (Type::Tuple(ets), TargetType::List(oe) | TargetType::Set(oe)) => tuple_to_seq_elem(ets, oe, unsafe_).is_some(),
-        (Type::Object(atys), TargetType::Map(oe)) => object_to_map_elem(atys, oe, unsafe_).is_some(),
+        (Type::Tuple(ets), TargetType::List(oe) | TargetType::Set(oe)) => {
+            tuple_to_seq_elem(ets, oe, unsafe_).is_some()
+        }
+        (Type::Object(atys), TargetType::Map(oe)) => {
+            object_to_map_elem(atys, oe, unsafe_).is_some()
+        }
         (Type::Map(e), TargetType::Object { attrs, optional }) => {
             unsafe_
-                && attrs
-                    .iter()
-                    .all(|(name, aty)| conversion_exists(e, aty, unsafe_) || optional.contains(name))
+                && attrs.iter().all(|(name, aty)| {
+                    conversion_exists(e, aty, unsafe_) || optional.contains(name)
+                })
         }
         _ => false,
     }
@@ -327,7 +365,11 @@ fn tuple_to_seq_elem(ets: &[Type], oe: &TargetType, unsafe_: bool) -> Option<Tar
 }
 
 /// The element target an object with attribute types `atys` converts to as a map of `oe`.
-fn object_to_map_elem(atys: &BTreeMap<String, Type>, oe: &TargetType, unsafe_: bool) -> Option<TargetType> {
+fn object_to_map_elem(
+    atys: &BTreeMap<String, Type>,
+    oe: &TargetType,
+    unsafe_: bool,
+) -> Option<TargetType> {
     if atys.is_empty() {
         return Some(oe.clone());
     }
@@ -364,9 +406,9 @@ fn conv_value(v: &Value, want: &TargetType, path: &mut Vec<Step>) -> Result<Valu
     }
     match (v, want) {
         // Primitives.
-        (Value::String(_), TargetType::String) | (Value::Number(_), TargetType::Number) | (Value::Bool(_), TargetType::Bool) => {
-            Ok(v.clone())
-        }
+        (Value::String(_), TargetType::String)
+        | (Value::Number(_), TargetType::Number)
+        | (Value::Bool(_), TargetType::Bool) => Ok(v.clone()),
         (Value::Number(n), TargetType::String) => Ok(Value::String(n.to_string())),
         (Value::Bool(b), TargetType::String) => Ok(Value::String(b.to_string())),
         (Value::String(s), TargetType::Number) => match parse_number(s) {
@@ -380,7 +422,9 @@ fn conv_value(v: &Value, want: &TargetType, path: &mut Vec<Step>) -> Result<Valu
                 path,
                 match s.to_lowercase().as_str() {
                     "true" => "a bool is required; to convert from string, use lowercase \"true\"",
-                    "false" => "a bool is required; to convert from string, use lowercase \"false\"",
+                    "false" => {
+                        "a bool is required; to convert from string, use lowercase \"false\""
+                    }
                     _ => "a bool is required",
                 },
             )),
@@ -395,7 +439,9 @@ fn conv_value(v: &Value, want: &TargetType, path: &mut Vec<Step>) -> Result<Valu
                     out.insert(name.clone(), c);
                 }
             }
-            fill_missing(&mut out, attrs, optional, path, |name| format!("attribute {name:?} is required"))?;
+            fill_missing(&mut out, attrs, optional, path, |name| {
+                format!("attribute {name:?} is required")
+            })?;
             Ok(Value::Object(out))
         }
         (Value::Map(m), TargetType::Object { attrs, optional }) => {
@@ -409,13 +455,18 @@ fn conv_value(v: &Value, want: &TargetType, path: &mut Vec<Step>) -> Result<Valu
                 if !conversion_exists(&value_type(x), aty, true) && optional.contains(name) {
                     return Err(err_at(
                         path,
-                        format!("map element type is incompatible with attribute {name:?}: {}", mismatch(&ety, aty)),
+                        format!(
+                            "map element type is incompatible with attribute {name:?}: {}",
+                            mismatch(&ety, aty)
+                        ),
                     ));
                 }
                 let c = with_step(path, Step::Key(name.clone()), |p| conv_value(x, aty, p))?;
                 out.insert(name.clone(), c);
             }
-            fill_missing(&mut out, attrs, optional, path, |name| format!("map has no element for required attribute {name:?}"))?;
+            fill_missing(&mut out, attrs, optional, path, |name| {
+                format!("map has no element for required attribute {name:?}")
+            })?;
             Ok(Value::Object(out))
         }
         (Value::Tuple(vs), TargetType::Tuple(ts)) => {
@@ -441,11 +492,16 @@ fn conv_value(v: &Value, want: &TargetType, path: &mut Vec<Step>) -> Result<Valu
             }
             Ok(Value::List(conv_elems(vs, ety, path)?))
         }
-        (Value::List(vs) | Value::Set(vs), TargetType::Set(ety)) => Ok(Value::set_from(conv_elems(vs, ety, path)?)),
+        (Value::List(vs) | Value::Set(vs), TargetType::Set(ety)) => {
+            Ok(Value::set_from(conv_elems(vs, ety, path)?))
+        }
         (Value::Map(m), TargetType::Map(ety)) => {
             let mut out = BTreeMap::new();
             for (k, x) in m {
-                out.insert(k.clone(), with_step(path, Step::Key(k.clone()), |p| conv_value(x, ety, p))?);
+                out.insert(
+                    k.clone(),
+                    with_step(path, Step::Key(k.clone()), |p| conv_value(x, ety, p))?,
+                );
             }
             if is_collection(&ety.to_type()) || matches!(**ety, TargetType::Object { .. }) {
                 out = unify_map_elems(out, path, false)?;
@@ -465,7 +521,10 @@ fn conv_value(v: &Value, want: &TargetType, path: &mut Vec<Step>) -> Result<Valu
             }
             if matches!(want, TargetType::Set(_)) {
                 if !all_same_type(out.iter()) {
-                    return Err(err_at(path, "element types must all match for conversion to set"));
+                    return Err(err_at(
+                        path,
+                        "element types must all match for conversion to set",
+                    ));
                 }
                 Ok(Value::set_from(out))
             } else {
@@ -473,19 +532,26 @@ fn conv_value(v: &Value, want: &TargetType, path: &mut Vec<Step>) -> Result<Valu
             }
         }
         (Value::Object(m), TargetType::Map(oe)) => {
-            let atys: BTreeMap<String, Type> = m.iter().map(|(k, x)| (k.clone(), value_type(x))).collect();
+            let atys: BTreeMap<String, Type> =
+                m.iter().map(|(k, x)| (k.clone(), value_type(x))).collect();
             let Some(ety) = object_to_map_elem(&atys, oe, true) else {
                 return Err(err_at(path, mismatch(&in_ty, want)));
             };
             let mut out = BTreeMap::new();
             for (k, x) in m {
-                out.insert(k.clone(), with_step(path, Step::Key(k.clone()), |p| conv_value(x, &ety, p))?);
+                out.insert(
+                    k.clone(),
+                    with_step(path, Step::Key(k.clone()), |p| conv_value(x, &ety, p))?,
+                );
             }
             if is_collection(&ety.to_type()) || matches!(ety, TargetType::Object { .. }) {
                 out = unify_map_elems(out, path, true)?;
             }
             if !all_same_type(out.values()) {
-                return Err(err_at(path, "attribute types must all match for conversion to map"));
+                return Err(err_at(
+                    path,
+                    "attribute types must all match for conversion to map",
+                ));
             }
             Ok(Value::Map(out))
         }
@@ -513,7 +579,11 @@ fn fill_missing(
     Ok(())
 }
 
-fn conv_elems(vs: &[Value], ety: &TargetType, path: &mut Vec<Step>) -> Result<Vec<Value>, ConvertError> {
+fn conv_elems(
+    vs: &[Value],
+    ety: &TargetType,
+    path: &mut Vec<Step>,
+) -> Result<Vec<Value>, ConvertError> {
     let mut out = Vec::with_capacity(vs.len());
     for (i, x) in vs.iter().enumerate() {
         out.push(with_step(path, Step::Index(i), |p| conv_value(x, ety, p))?);
@@ -525,10 +595,17 @@ fn conv_elems(vs: &[Value], ety: &TargetType, path: &mut Vec<Step>) -> Result<Ve
 fn types_compatible(a: &Type, b: &Type) -> bool {
     match (a, b) {
         (Type::Dynamic, _) | (_, Type::Dynamic) => true,
-        (Type::List(x), Type::List(y)) | (Type::Set(x), Type::Set(y)) | (Type::Map(x), Type::Map(y)) => types_compatible(x, y),
-        (Type::Tuple(x), Type::Tuple(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| types_compatible(p, q)),
+        (Type::List(x), Type::List(y))
+        | (Type::Set(x), Type::Set(y))
+        | (Type::Map(x), Type::Map(y)) => types_compatible(x, y),
+        (Type::Tuple(x), Type::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| types_compatible(p, q))
+        }
         (Type::Object(x), Type::Object(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((k1, p), (k2, q))| k1 == k2 && types_compatible(p, q))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, p), (k2, q))| k1 == k2 && types_compatible(p, q))
         }
         (a, b) => a == b,
     }
@@ -547,7 +624,10 @@ fn unify_list_elems(elems: Vec<Value>, path: &mut Vec<Step>) -> Result<Vec<Value
     }
     let tys: Vec<Type> = elems.iter().map(value_type).collect();
     let Some(u) = unify_impl(&tys, true) else {
-        return Err(err_at(path, "cannot find a common base type for all elements"));
+        return Err(err_at(
+            path,
+            "cannot find a common base type for all elements",
+        ));
     };
     let target = TargetType::from_type(&u);
     let mut out = Vec::with_capacity(elems.len());
@@ -555,7 +635,9 @@ fn unify_list_elems(elems: Vec<Value>, path: &mut Vec<Step>) -> Result<Vec<Value
         if t == u {
             out.push(x);
         } else {
-            out.push(with_step(path, Step::Index(i), |p| conv_value(&x, &target, p))?);
+            out.push(with_step(path, Step::Index(i), |p| {
+                conv_value(&x, &target, p)
+            })?);
         }
     }
     Ok(out)
@@ -572,12 +654,19 @@ fn unify_map_elems(
     }
     let tys: Vec<Type> = elems.values().map(value_type).collect();
     let Some(u) = unify_impl(&tys, unsafe_) else {
-        return Err(err_at(path, "cannot find a common base type for all elements"));
+        return Err(err_at(
+            path,
+            "cannot find a common base type for all elements",
+        ));
     };
     let target = TargetType::from_type(&u);
     let mut out = BTreeMap::new();
     for ((k, x), t) in elems.into_iter().zip(tys) {
-        let c = if t == u { x } else { with_step(path, Step::Key(k.clone()), |p| conv_value(&x, &target, p))? };
+        let c = if t == u {
+            x
+        } else {
+            with_step(path, Step::Key(k.clone()), |p| conv_value(&x, &target, p))?
+        };
         out.insert(k, c);
     }
     Ok(out)
@@ -595,13 +684,24 @@ fn dynamic_replace(in_ty: &Type, out: &Type) -> Type {
             let u = unify_impl(&all, true).unwrap_or(Type::Dynamic);
             Type::map(dynamic_replace(&u, oe))
         }
-        (Type::Map(ie), Type::Object(oattrs)) => {
-            Type::Object(oattrs.iter().map(|(k, t)| (k.clone(), dynamic_replace(ie, t))).collect())
-        }
+        (Type::Map(ie), Type::Object(oattrs)) => Type::Object(
+            oattrs
+                .iter()
+                .map(|(k, t)| (k.clone(), dynamic_replace(ie, t)))
+                .collect(),
+        ),
         (Type::Object(iattrs), Type::Object(oattrs)) => Type::Object(
             oattrs
                 .iter()
-                .map(|(k, t)| (k.clone(), iattrs.get(k).map(|it| dynamic_replace(it, t)).unwrap_or_else(|| t.clone())))
+                .map(|(k, t)| {
+                    (
+                        k.clone(),
+                        iattrs
+                            .get(k)
+                            .map(|it| dynamic_replace(it, t))
+                            .unwrap_or_else(|| t.clone()),
+                    )
+                })
                 .collect(),
         ),
         (Type::Object(_), _) => out.clone(),
@@ -619,7 +719,11 @@ fn dynamic_replace(in_ty: &Type, out: &Type) -> Type {
         (Type::Tuple(ets), Type::Tuple(ots)) => Type::Tuple(
             ots.iter()
                 .enumerate()
-                .map(|(i, t)| ets.get(i).map(|it| dynamic_replace(it, t)).unwrap_or_else(|| t.clone()))
+                .map(|(i, t)| {
+                    ets.get(i)
+                        .map(|it| dynamic_replace(it, t))
+                        .unwrap_or_else(|| t.clone())
+                })
                 .collect(),
         ),
         _ => out.clone(),
@@ -667,7 +771,10 @@ fn parse_number(s: &str) -> Option<Number> {
     if i != b.len() {
         return None;
     }
-    s.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number::from_f64)
+    s.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(Number::from_f64)
 }
 
 // ---- unification (cty's unify.go) -----------------------------------------------------
@@ -679,7 +786,8 @@ fn unify_impl(types: &[Type], unsafe_: bool) -> Option<Type> {
     if types.iter().all(|t| *t == types[0]) {
         return Some(types[0].clone());
     }
-    let (mut map_ct, mut list_ct, mut set_ct, mut obj_ct, mut tup_ct, mut dyn_ct) = (0, 0, 0, 0, 0, 0);
+    let (mut map_ct, mut list_ct, mut set_ct, mut obj_ct, mut tup_ct, mut dyn_ct) =
+        (0, 0, 0, 0, 0, 0);
     for t in types {
         match t {
             Type::Map(_) => map_ct += 1,
@@ -732,10 +840,17 @@ fn unify_impl(types: &[Type], unsafe_: bool) -> Option<Type> {
 
 fn all_convert(types: &[Type], to: &Type, unsafe_: bool) -> bool {
     let target = TargetType::from_type(to);
-    types.iter().all(|t| t == to || conversion_exists(t, &target, unsafe_))
+    types
+        .iter()
+        .all(|t| t == to || conversion_exists(t, &target, unsafe_))
 }
 
-fn unify_collections(types: &[Type], unsafe_: bool, has_dynamic: bool, make: fn(Type) -> Type) -> Option<Type> {
+fn unify_collections(
+    types: &[Type],
+    unsafe_: bool,
+    has_dynamic: bool,
+    make: fn(Type) -> Type,
+) -> Option<Type> {
     if has_dynamic {
         return Some(Type::Dynamic);
     }
@@ -745,9 +860,24 @@ fn unify_collections(types: &[Type], unsafe_: bool, has_dynamic: bool, make: fn(
 }
 
 fn unify_objects_as_maps(types: &[Type], unsafe_: bool) -> Option<Type> {
-    let objs: Vec<Type> = types.iter().filter(|t| matches!(t, Type::Object(_))).cloned().collect();
-    let m @ Type::Map(_) = unify_object_types_to_map(&objs, unsafe_)? else { return None };
-    let mapped: Vec<Type> = types.iter().map(|t| if matches!(t, Type::Object(_)) { m.clone() } else { t.clone() }).collect();
+    let objs: Vec<Type> = types
+        .iter()
+        .filter(|t| matches!(t, Type::Object(_)))
+        .cloned()
+        .collect();
+    let m @ Type::Map(_) = unify_object_types_to_map(&objs, unsafe_)? else {
+        return None;
+    };
+    let mapped: Vec<Type> = types
+        .iter()
+        .map(|t| {
+            if matches!(t, Type::Object(_)) {
+                m.clone()
+            } else {
+                t.clone()
+            }
+        })
+        .collect();
     match unify_impl(&mapped, unsafe_)? {
         t @ Type::Map(_) => Some(t),
         _ => None,
@@ -755,9 +885,24 @@ fn unify_objects_as_maps(types: &[Type], unsafe_: bool) -> Option<Type> {
 }
 
 fn unify_tuples_as_list(types: &[Type], unsafe_: bool) -> Option<Type> {
-    let tuples: Vec<Type> = types.iter().filter(|t| matches!(t, Type::Tuple(_))).cloned().collect();
-    let l @ Type::List(_) = unify_tuple_types_to_list(&tuples, unsafe_)? else { return None };
-    let listed: Vec<Type> = types.iter().map(|t| if matches!(t, Type::Tuple(_)) { l.clone() } else { t.clone() }).collect();
+    let tuples: Vec<Type> = types
+        .iter()
+        .filter(|t| matches!(t, Type::Tuple(_)))
+        .cloned()
+        .collect();
+    let l @ Type::List(_) = unify_tuple_types_to_list(&tuples, unsafe_)? else {
+        return None;
+    };
+    let listed: Vec<Type> = types
+        .iter()
+        .map(|t| {
+            if matches!(t, Type::Tuple(_)) {
+                l.clone()
+            } else {
+                t.clone()
+            }
+        })
+        .collect();
     match unify_impl(&listed, unsafe_)? {
         t @ Type::List(_) => Some(t),
         _ => None,
@@ -781,7 +926,10 @@ fn unify_object_types(types: &[Type], unsafe_: bool, has_dynamic: bool) -> Optio
     }
     let mut ret = BTreeMap::new();
     for name in first.keys() {
-        let across: Vec<Type> = types.iter().filter_map(|t| attrs_of(t).and_then(|m| m.get(name).cloned())).collect();
+        let across: Vec<Type> = types
+            .iter()
+            .filter_map(|t| attrs_of(t).and_then(|m| m.get(name).cloned()))
+            .collect();
         ret.insert(name.clone(), unify_impl(&across, unsafe_)?);
     }
     let ret = Type::Object(ret);
@@ -817,7 +965,10 @@ fn unify_tuple_types(types: &[Type], unsafe_: bool, has_dynamic: bool) -> Option
     }
     let mut ret = Vec::with_capacity(first.len());
     for idx in 0..first.len() {
-        let across: Vec<Type> = types.iter().filter_map(|t| elems_of(t).get(idx).cloned()).collect();
+        let across: Vec<Type> = types
+            .iter()
+            .filter_map(|t| elems_of(t).get(idx).cloned())
+            .collect();
         ret.push(unify_impl(&across, unsafe_)?);
     }
     let ret = Type::Tuple(ret);
@@ -856,14 +1007,17 @@ fn compare_types(a: &Type, b: &Type) -> i32 {
         };
     }
     match (a, b) {
-        (Type::List(x), Type::List(y)) | (Type::Set(x), Type::Set(y)) | (Type::Map(x), Type::Map(y)) => {
-            return compare_types(x, y)
-        }
+        (Type::List(x), Type::List(y))
+        | (Type::Set(x), Type::Set(y))
+        | (Type::Map(x), Type::Map(y)) => return compare_types(x, y),
         _ => {}
     }
     let swapped = matches!(
         (a, b),
-        (Type::Tuple(_), Type::List(_)) | (Type::Object(_), Type::Map(_)) | (Type::Set(_), Type::Tuple(_)) | (Type::Set(_), Type::List(_))
+        (Type::Tuple(_), Type::List(_))
+            | (Type::Object(_), Type::Map(_))
+            | (Type::Set(_), Type::Tuple(_))
+            | (Type::Set(_), Type::List(_))
     );
     let (a, b, swap) = if swapped { (b, a, -1) } else { (a, b, 1) };
     match (a, b) {
@@ -874,7 +1028,11 @@ fn compare_types(a: &Type, b: &Type) -> i32 {
             if x.len() != y.len() || x.keys().any(|k| !y.contains_key(k)) {
                 return 0;
             }
-            super_side(x.keys().filter_map(|k| Some(compare_types(x.get(k)?, y.get(k)?))), swap)
+            super_side(
+                x.keys()
+                    .filter_map(|k| Some(compare_types(x.get(k)?, y.get(k)?))),
+                swap,
+            )
         }
         (Type::Tuple(x), Type::Tuple(y)) => {
             if x.len() != y.len() {
@@ -947,15 +1105,27 @@ fn mismatch(got: &Type, want: &TargetType) -> String {
     let want_elem_dynamic = matches!(want, TargetType::List(e) | TargetType::Set(e) | TargetType::Map(e) if **e == TargetType::Dynamic);
     match (got, want) {
         (Type::Object(_), TargetType::Object { .. }) => mismatch_objects(got, want),
-        (Type::Tuple(_), TargetType::List(_)) if want_elem_dynamic => "all list elements must have the same type".into(),
-        (Type::Tuple(_), TargetType::Set(_)) if want_elem_dynamic => "all set elements must have the same type".into(),
-        (Type::Object(_), TargetType::Map(_)) if want_elem_dynamic => "all map elements must have the same type".into(),
-        (Type::Tuple(_) | Type::Object(_), TargetType::List(_) | TargetType::Set(_) | TargetType::Map(_)) => {
-            mismatch_from_structural(got, want)
+        (Type::Tuple(_), TargetType::List(_)) if want_elem_dynamic => {
+            "all list elements must have the same type".into()
         }
-        (Type::List(ge) | Type::Set(ge) | Type::Map(ge), TargetType::List(we) | TargetType::Set(we) | TargetType::Map(we)) => {
+        (Type::Tuple(_), TargetType::Set(_)) if want_elem_dynamic => {
+            "all set elements must have the same type".into()
+        }
+        (Type::Object(_), TargetType::Map(_)) if want_elem_dynamic => {
+            "all map elements must have the same type".into()
+        }
+        (
+            Type::Tuple(_) | Type::Object(_),
+            TargetType::List(_) | TargetType::Set(_) | TargetType::Map(_),
+        ) => mismatch_from_structural(got, want),
+        (
+            Type::List(ge) | Type::Set(ge) | Type::Map(ge),
+            TargetType::List(we) | TargetType::Set(we) | TargetType::Map(we),
+        ) => {
             let kind_ok = match want {
-                TargetType::List(_) | TargetType::Set(_) => matches!(got, Type::List(_) | Type::Set(_)),
+                TargetType::List(_) | TargetType::Set(_) => {
+                    matches!(got, Type::List(_) | Type::Set(_))
+                }
                 _ => matches!(got, Type::Map(_)),
             };
             if !kind_ok {
@@ -969,7 +1139,11 @@ fn mismatch(got: &Type, want: &TargetType) -> String {
             format!("incorrect {noun}: {}", mismatch(ge, we))
         }
         _ if !likely_confusing(got, want) => {
-            format!("{} required, but have {}", target_friendly(want, false), friendly_name(got, false))
+            format!(
+                "{} required, but have {}",
+                target_friendly(want, false),
+                friendly_name(got, false)
+            )
         }
         _ => format!("{} required", target_friendly(want, true)),
     }
@@ -996,19 +1170,30 @@ fn mismatch_objects(got: &Type, want: &TargetType) -> String {
             continue;
         }
         if !conversion_exists(got_aty, want_aty, true) {
-            unsafe_mismatch = Some(format!("attribute {name:?}: {}", mismatch(got_aty, want_aty)));
+            unsafe_mismatch = Some(format!(
+                "attribute {name:?}: {}",
+                mismatch(got_aty, want_aty)
+            ));
         }
         if safe_mismatch.is_some() {
             continue;
         }
         if !conversion_exists(got_aty, want_aty, false) {
-            safe_mismatch = Some(format!("attribute {name:?}: {}", mismatch(got_aty, want_aty)));
+            safe_mismatch = Some(format!(
+                "attribute {name:?}: {}",
+                mismatch(got_aty, want_aty)
+            ));
         }
     }
     match missing.len() {
         0 => {}
         1 => return format!("attribute {:?} is required", missing[0]),
-        2 => return format!("attributes {:?} and {:?} are required", missing[0], missing[1]),
+        2 => {
+            return format!(
+                "attributes {:?} and {:?} are required",
+                missing[0], missing[1]
+            )
+        }
         _ => {
             let (last, init) = match missing.split_last() {
                 Some(x) => x,
@@ -1022,7 +1207,9 @@ fn mismatch_objects(got: &Type, want: &TargetType) -> String {
             return format!("attributes {buf} are required");
         }
     }
-    unsafe_mismatch.or(safe_mismatch).unwrap_or_else(|| "incorrect object attributes".into())
+    unsafe_mismatch
+        .or(safe_mismatch)
+        .unwrap_or_else(|| "incorrect object attributes".into())
 }
 
 fn mismatch_from_structural(got: &Type, want: &TargetType) -> String {
@@ -1066,7 +1253,9 @@ fn likely_confusing(got: &Type, want: &TargetType) -> bool {
     if want_t == Type::String {
         return false;
     }
-    if (want_t == Type::Bool && *got == Type::Number) || (*got == Type::Bool && want_t == Type::Number) {
+    if (want_t == Type::Bool && *got == Type::Number)
+        || (*got == Type::Bool && want_t == Type::Number)
+    {
         return false;
     }
     if let (Some(ge), Some(we)) = (got.element(), want_t.element()) {
@@ -1116,11 +1305,16 @@ mod tests {
         match (a, b) {
             (Value::Sensitive(x), Value::Sensitive(y)) => same(x, y),
             (Value::Null(x), Value::Null(y)) | (Value::Unknown(x), Value::Unknown(y)) => x == y,
-            (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y)) | (Value::Tuple(x), Value::Tuple(y)) => {
+            (Value::List(x), Value::List(y))
+            | (Value::Set(x), Value::Set(y))
+            | (Value::Tuple(x), Value::Tuple(y)) => {
                 x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
             }
             (Value::Map(x), Value::Map(y)) | (Value::Object(x), Value::Object(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|((k1, p), (k2, q))| k1 == k2 && same(p, q))
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((k1, p), (k2, q))| k1 == k2 && same(p, q))
             }
             (Value::Bool(x), Value::Bool(y)) => x == y,
             (Value::Number(x), Value::Number(y)) => x == y,
@@ -1152,10 +1346,21 @@ mod tests {
 
     #[test]
     fn string_to_number_uses_terraform_syntax() {
-        for (text, want) in [("1", 1.0), ("1.", 1.0), (".5", 0.5), ("+5", 5.0), ("-0.25", -0.25), ("1e3", 1000.0), ("1E+2", 100.0), ("00012", 12.0)] {
+        for (text, want) in [
+            ("1", 1.0),
+            ("1.", 1.0),
+            (".5", 0.5),
+            ("+5", 5.0),
+            ("-0.25", -0.25),
+            ("1e3", 1000.0),
+            ("1E+2", 100.0),
+            ("00012", 12.0),
+        ] {
             assert_same(ok(&s(text), &Type::Number), n(want));
         }
-        for bad in ["", " 1", "1 ", "0x10", "1_000", "Inf", "NaN", "1e", ".", "-", "e5", "1.2.3", "abc"] {
+        for bad in [
+            "", " 1", "1 ", "0x10", "1_000", "Inf", "NaN", "1e", ".", "-", "e5", "1.2.3", "abc",
+        ] {
             let e = fail(&s(bad), &Type::Number);
             assert_eq!(e.message, "a number is required", "for {bad:?}");
             assert_eq!(e.path, "");
@@ -1182,15 +1387,30 @@ mod tests {
 
     #[test]
     fn number_and_bool_never_convert() {
-        assert_eq!(fail(&Value::Bool(true), &Type::Number).message, "number required, but have bool");
-        assert_eq!(fail(&n(1.0), &Type::Bool).message, "bool required, but have number");
+        assert_eq!(
+            fail(&Value::Bool(true), &Type::Number).message,
+            "number required, but have bool"
+        );
+        assert_eq!(
+            fail(&n(1.0), &Type::Bool).message,
+            "bool required, but have number"
+        );
     }
 
     #[test]
     fn structural_to_primitive_fails() {
-        assert_eq!(fail(&tup(vec![]), &Type::String).message, "string required, but have tuple");
-        assert_eq!(fail(&obj(vec![]), &Type::Number).message, "number required, but have object");
-        assert_eq!(fail(&s("x"), &oty(vec![("a", Type::String)])).message, "object required, but have string");
+        assert_eq!(
+            fail(&tup(vec![]), &Type::String).message,
+            "string required, but have tuple"
+        );
+        assert_eq!(
+            fail(&obj(vec![]), &Type::Number).message,
+            "number required, but have object"
+        );
+        assert_eq!(
+            fail(&s("x"), &oty(vec![("a", Type::String)])).message,
+            "object required, but have string"
+        );
     }
 
     // ---- null, unknown, dynamic, marks ----
@@ -1201,10 +1421,22 @@ mod tests {
         assert_same(ok(&Value::null(), &t), Value::Null(t.clone()));
         assert_same(ok(&Value::unknown(), &t), Value::Unknown(t.clone()));
         // Dynamic parts of the target are filled from the source type.
-        assert_same(ok(&Value::Null(Type::list(Type::Number)), &Type::list(Type::Dynamic)), Value::Null(Type::list(Type::Number)));
-        assert_same(ok(&Value::Unknown(Type::Number), &Type::String), Value::Unknown(Type::String));
+        assert_same(
+            ok(
+                &Value::Null(Type::list(Type::Number)),
+                &Type::list(Type::Dynamic),
+            ),
+            Value::Null(Type::list(Type::Number)),
+        );
+        assert_same(
+            ok(&Value::Unknown(Type::Number), &Type::String),
+            Value::Unknown(Type::String),
+        );
         // A typed null still needs a type-level conversion.
-        assert_eq!(fail(&Value::Null(Type::Bool), &Type::Number).message, "number required, but have bool");
+        assert_eq!(
+            fail(&Value::Null(Type::Bool), &Type::Number).message,
+            "number required, but have bool"
+        );
     }
 
     #[test]
@@ -1218,11 +1450,20 @@ mod tests {
         let v = n(5.0).mark_sensitive();
         assert_same(ok(&v, &Type::String), s("5").mark_sensitive());
         let v = tup(vec![n(1.0).mark_sensitive(), s("a")]);
-        assert_same(ok(&v, &Type::list(Type::String)), Value::List(vec![s("1").mark_sensitive(), s("a")]));
+        assert_same(
+            ok(&v, &Type::list(Type::String)),
+            Value::List(vec![s("1").mark_sensitive(), s("a")]),
+        );
         let v = Value::null().mark_sensitive();
-        assert_same(ok(&v, &Type::Number), Value::Null(Type::Number).mark_sensitive());
+        assert_same(
+            ok(&v, &Type::Number),
+            Value::Null(Type::Number).mark_sensitive(),
+        );
         // Errors inside marked values are still reported.
-        assert_eq!(fail(&s("x").mark_sensitive(), &Type::Number).message, "a number is required");
+        assert_eq!(
+            fail(&s("x").mark_sensitive(), &Type::Number).message,
+            "a number is required"
+        );
     }
 
     // ---- collections ----
@@ -1231,12 +1472,27 @@ mod tests {
     fn tuple_to_list_unifies_elements() {
         // tolist(["a", 1]) is a list of string.
         let v = tup(vec![s("a"), n(1.0)]);
-        assert_same(ok(&v, &Type::list(Type::Dynamic)), Value::List(vec![s("a"), s("1")]));
-        assert_same(convert_to_list(&tup(vec![s("a"), n(1.0), Value::Bool(true)])).unwrap(), Value::List(vec![s("a"), s("1"), s("true")]));
+        assert_same(
+            ok(&v, &Type::list(Type::Dynamic)),
+            Value::List(vec![s("a"), s("1")]),
+        );
+        assert_same(
+            convert_to_list(&tup(vec![s("a"), n(1.0), Value::Bool(true)])).unwrap(),
+            Value::List(vec![s("a"), s("1"), s("true")]),
+        );
         // tolist([null, "a"]) types the null.
-        assert_same(ok(&tup(vec![Value::null(), s("a")]), &Type::list(Type::Dynamic)), Value::List(vec![Value::Null(Type::String), s("a")]));
+        assert_same(
+            ok(
+                &tup(vec![Value::null(), s("a")]),
+                &Type::list(Type::Dynamic),
+            ),
+            Value::List(vec![Value::Null(Type::String), s("a")]),
+        );
         // tolist(["a", true, {}]) fails.
-        let e = fail(&tup(vec![s("a"), Value::Bool(true), obj(vec![])]), &Type::list(Type::Dynamic));
+        let e = fail(
+            &tup(vec![s("a"), Value::Bool(true), obj(vec![])]),
+            &Type::list(Type::Dynamic),
+        );
         assert_eq!(e.message, "all list elements must have the same type");
         let e = fail(&tup(vec![n(1.0), obj(vec![])]), &Type::set(Type::Dynamic));
         assert_eq!(e.message, "all set elements must have the same type");
@@ -1245,26 +1501,44 @@ mod tests {
     #[test]
     fn tuple_to_list_of_concrete_type() {
         let v = tup(vec![n(1.0), Value::Bool(false)]);
-        assert_same(ok(&v, &Type::list(Type::String)), Value::List(vec![s("1"), s("false")]));
+        assert_same(
+            ok(&v, &Type::list(Type::String)),
+            Value::List(vec![s("1"), s("false")]),
+        );
         let e = fail(&tup(vec![s("a"), obj(vec![])]), &Type::list(Type::String));
         assert_eq!(e.message, "element 1: string required, but have object");
         assert_eq!(e.path, "");
         let e = fail(&tup(vec![s("1"), s("x")]), &Type::list(Type::Number));
-        assert_eq!((e.path.as_str(), e.message.as_str()), ("[1]", "a number is required"));
+        assert_eq!(
+            (e.path.as_str(), e.message.as_str()),
+            ("[1]", "a number is required")
+        );
         assert_eq!(e.to_string(), "[1]: a number is required");
-        assert_same(ok(&tup(vec![]), &Type::list(Type::String)), Value::List(vec![]));
+        assert_same(
+            ok(&tup(vec![]), &Type::list(Type::String)),
+            Value::List(vec![]),
+        );
     }
 
     #[test]
     fn nested_tuples_unify_to_lists() {
         // tolist([[], ["a"]]) is a list of list of string.
         let v = tup(vec![tup(vec![]), tup(vec![s("a")])]);
-        assert_same(ok(&v, &Type::list(Type::Dynamic)), Value::List(vec![Value::List(vec![]), Value::List(vec![s("a")])]));
+        assert_same(
+            ok(&v, &Type::list(Type::Dynamic)),
+            Value::List(vec![Value::List(vec![]), Value::List(vec![s("a")])]),
+        );
         // tolist([[1], ["a", true]]) as list(list(string)).
-        let v = tup(vec![tup(vec![n(1.0)]), tup(vec![s("a"), Value::Bool(true)])]);
+        let v = tup(vec![
+            tup(vec![n(1.0)]),
+            tup(vec![s("a"), Value::Bool(true)]),
+        ]);
         assert_same(
             ok(&v, &Type::list(Type::list(Type::String))),
-            Value::List(vec![Value::List(vec![s("1")]), Value::List(vec![s("a"), s("true")])]),
+            Value::List(vec![
+                Value::List(vec![s("1")]),
+                Value::List(vec![s("a"), s("true")]),
+            ]),
         );
     }
 
@@ -1279,48 +1553,93 @@ mod tests {
         assert_same(ok(&v, &Type::list(Type::Dynamic)), want);
         // tolist([{a=1},{a="x"}]) gives a list of object({a=string}).
         let v = tup(vec![obj(vec![("a", n(1.0))]), obj(vec![("a", s("x"))])]);
-        assert_same(ok(&v, &Type::list(Type::Dynamic)), Value::List(vec![obj(vec![("a", s("1"))]), obj(vec![("a", s("x"))])]));
+        assert_same(
+            ok(&v, &Type::list(Type::Dynamic)),
+            Value::List(vec![obj(vec![("a", s("1"))]), obj(vec![("a", s("x"))])]),
+        );
         // tolist([{a=1},{a=true}]) fails.
-        let v = tup(vec![obj(vec![("a", n(1.0))]), obj(vec![("a", Value::Bool(true))])]);
-        assert_eq!(fail(&v, &Type::list(Type::Dynamic)).message, "all list elements must have the same type");
+        let v = tup(vec![
+            obj(vec![("a", n(1.0))]),
+            obj(vec![("a", Value::Bool(true))]),
+        ]);
+        assert_eq!(
+            fail(&v, &Type::list(Type::Dynamic)).message,
+            "all list elements must have the same type"
+        );
         // Elements converted to object({a=any}) are unified afterwards.
         let t = Type::list(oty(vec![("a", Type::Dynamic)]));
         let v = tup(vec![obj(vec![("a", n(1.0))]), obj(vec![("a", s("x"))])]);
-        assert_same(ok(&v, &t), Value::List(vec![obj(vec![("a", s("1"))]), obj(vec![("a", s("x"))])]));
+        assert_same(
+            ok(&v, &t),
+            Value::List(vec![obj(vec![("a", s("1"))]), obj(vec![("a", s("x"))])]),
+        );
     }
 
     #[test]
     fn list_element_missing_attribute() {
         let t = Type::list(oty(vec![("a", Type::Number)]));
         let v = tup(vec![obj(vec![("a", n(1.0))]), obj(vec![("b", n(2.0))])]);
-        assert_eq!(fail(&v, &t).message, "element 1: attribute \"a\" is required");
+        assert_eq!(
+            fail(&v, &t).message,
+            "element 1: attribute \"a\" is required"
+        );
     }
 
     #[test]
     fn to_set_sorts_and_dedups() {
         // toset(["a", 1, "a", "1"]) has two elements.
         let v = tup(vec![s("a"), n(1.0), s("a"), s("1")]);
-        assert_same(ok(&v, &Type::set(Type::Dynamic)), Value::Set(vec![s("1"), s("a")]));
+        assert_same(
+            ok(&v, &Type::set(Type::Dynamic)),
+            Value::Set(vec![s("1"), s("a")]),
+        );
         let l = Value::List(vec![s("b"), s("a"), s("b")]);
-        assert_same(convert_to_set(&l).unwrap(), Value::Set(vec![s("a"), s("b")]));
-        assert_eq!(fail(&tup(vec![tup(vec![])]), &Type::set(Type::String)).message, "element 0: string required, but have tuple");
+        assert_same(
+            convert_to_set(&l).unwrap(),
+            Value::Set(vec![s("a"), s("b")]),
+        );
+        assert_eq!(
+            fail(&tup(vec![tup(vec![])]), &Type::set(Type::String)).message,
+            "element 0: string required, but have tuple"
+        );
     }
 
     #[test]
     fn list_set_conversions() {
         let set = Value::Set(vec![n(1.0), n(2.0)]);
-        assert_same(ok(&set, &Type::list(Type::String)), Value::List(vec![s("1"), s("2")]));
+        assert_same(
+            ok(&set, &Type::list(Type::String)),
+            Value::List(vec![s("1"), s("2")]),
+        );
         let list = Value::List(vec![s("2"), s("1")]);
-        assert_same(ok(&list, &Type::set(Type::Number)), Value::Set(vec![n(1.0), n(2.0)]));
+        assert_same(
+            ok(&list, &Type::set(Type::Number)),
+            Value::Set(vec![n(1.0), n(2.0)]),
+        );
         assert_same(ok(&list, &Type::list(Type::Dynamic)), list.clone());
         // A set with unknowns has an unknown length: so does the list made from it.
         let set = Value::Set(vec![s("a"), Value::Unknown(Type::String)]);
-        assert_same(ok(&set, &Type::list(Type::String)), Value::Unknown(Type::list(Type::String)));
+        assert_same(
+            ok(&set, &Type::list(Type::String)),
+            Value::Unknown(Type::list(Type::String)),
+        );
         // Lists never become tuples or maps.
-        assert_eq!(fail(&list, &Type::map(Type::String)).message, "map of string required");
-        assert_eq!(fail(&list, &Type::Tuple(vec![Type::String, Type::String])).message, "tuple required");
-        assert_eq!(fail(&obj(vec![]), &Type::list(Type::String)).message, "list of string required");
-        assert_eq!(fail(&tup(vec![]), &Type::map(Type::String)).message, "map of string required");
+        assert_eq!(
+            fail(&list, &Type::map(Type::String)).message,
+            "map of string required"
+        );
+        assert_eq!(
+            fail(&list, &Type::Tuple(vec![Type::String, Type::String])).message,
+            "tuple required"
+        );
+        assert_eq!(
+            fail(&obj(vec![]), &Type::list(Type::String)).message,
+            "list of string required"
+        );
+        assert_eq!(
+            fail(&tup(vec![]), &Type::map(Type::String)).message,
+            "map of string required"
+        );
     }
 
     #[test]
@@ -1331,47 +1650,87 @@ mod tests {
             "incorrect list element type: number required, but have tuple"
         );
         let m = Value::Map([("a".to_string(), Value::Bool(true))].into_iter().collect());
-        assert_eq!(fail(&m, &Type::map(Type::Number)).message, "incorrect map element type: number required, but have bool");
+        assert_eq!(
+            fail(&m, &Type::map(Type::Number)).message,
+            "incorrect map element type: number required, but have bool"
+        );
     }
 
     #[test]
     fn object_to_map() {
         // tomap({a=1, b="x"}) is a map of string.
         let v = obj(vec![("a", n(1.0)), ("b", s("x"))]);
-        let want = Value::Map([("a".to_string(), s("1")), ("b".to_string(), s("x"))].into_iter().collect());
+        let want = Value::Map(
+            [("a".to_string(), s("1")), ("b".to_string(), s("x"))]
+                .into_iter()
+                .collect(),
+        );
         assert_same(ok(&v, &Type::map(Type::Dynamic)), want.clone());
         assert_same(convert_to_map(&v).unwrap(), want);
         // tomap({a=1, b=true}) fails.
         let v = obj(vec![("a", n(1.0)), ("b", Value::Bool(true))]);
-        assert_eq!(fail(&v, &Type::map(Type::Dynamic)).message, "all map elements must have the same type");
+        assert_eq!(
+            fail(&v, &Type::map(Type::Dynamic)).message,
+            "all map elements must have the same type"
+        );
         // tomap({a=[1], b=["x"]}) unifies the tuples to tuple([string]).
         let v = obj(vec![("a", tup(vec![n(1.0)])), ("b", tup(vec![s("x")]))]);
-        let want = Value::Map([("a".to_string(), tup(vec![s("1")])), ("b".to_string(), tup(vec![s("x")]))].into_iter().collect());
+        let want = Value::Map(
+            [
+                ("a".to_string(), tup(vec![s("1")])),
+                ("b".to_string(), tup(vec![s("x")])),
+            ]
+            .into_iter()
+            .collect(),
+        );
         assert_same(ok(&v, &Type::map(Type::Dynamic)), want);
         // map(number) from {a="x"} fails at the element.
         let e = fail(&obj(vec![("a", s("x"))]), &Type::map(Type::Number));
-        assert_eq!((e.path.as_str(), e.message.as_str()), ("[\"a\"]", "a number is required"));
+        assert_eq!(
+            (e.path.as_str(), e.message.as_str()),
+            ("[\"a\"]", "a number is required")
+        );
         let e = fail(&obj(vec![("a", tup(vec![]))]), &Type::map(Type::String));
         assert_eq!(e.message, "element \"a\": string required, but have tuple");
-        assert_same(ok(&obj(vec![]), &Type::map(Type::String)), Value::Map(BTreeMap::new()));
+        assert_same(
+            ok(&obj(vec![]), &Type::map(Type::String)),
+            Value::Map(BTreeMap::new()),
+        );
     }
 
     #[test]
     fn map_of_lists_unifies_elements() {
         // map(list(string)) from {a=["x"], b=[1]}.
         let v = obj(vec![("a", tup(vec![s("x")])), ("b", tup(vec![n(1.0)]))]);
-        let want = Value::Map([("a".to_string(), Value::List(vec![s("x")])), ("b".to_string(), Value::List(vec![s("1")]))].into_iter().collect());
+        let want = Value::Map(
+            [
+                ("a".to_string(), Value::List(vec![s("x")])),
+                ("b".to_string(), Value::List(vec![s("1")])),
+            ]
+            .into_iter()
+            .collect(),
+        );
         assert_same(ok(&v, &Type::map(Type::list(Type::String))), want);
         // map(list(any)) picks the common element type.
         let v = obj(vec![("a", tup(vec![s("x")])), ("b", tup(vec![n(1.0)]))]);
-        let want = Value::Map([("a".to_string(), Value::List(vec![s("x")])), ("b".to_string(), Value::List(vec![s("1")]))].into_iter().collect());
+        let want = Value::Map(
+            [
+                ("a".to_string(), Value::List(vec![s("x")])),
+                ("b".to_string(), Value::List(vec![s("1")])),
+            ]
+            .into_iter()
+            .collect(),
+        );
         assert_same(ok(&v, &Type::map(Type::list(Type::Dynamic))), want);
     }
 
     #[test]
     fn map_to_map() {
         let m = Value::Map([("a".to_string(), n(1.0))].into_iter().collect());
-        assert_same(ok(&m, &Type::map(Type::String)), Value::Map([("a".to_string(), s("1"))].into_iter().collect()));
+        assert_same(
+            ok(&m, &Type::map(Type::String)),
+            Value::Map([("a".to_string(), s("1"))].into_iter().collect()),
+        );
     }
 
     // ---- objects and tuples ----
@@ -1379,52 +1738,118 @@ mod tests {
     #[test]
     fn object_to_object() {
         let t = oty(vec![("name", Type::String), ("size", Type::Number)]);
-        let v = obj(vec![("name", s("x")), ("size", s("2")), ("extra", Value::Bool(true))]);
+        let v = obj(vec![
+            ("name", s("x")),
+            ("size", s("2")),
+            ("extra", Value::Bool(true)),
+        ]);
         // Extra attributes are dropped; attributes converted.
         assert_same(ok(&v, &t), obj(vec![("name", s("x")), ("size", n(2.0))]));
-        assert_eq!(fail(&obj(vec![]), &oty(vec![("name", Type::String)])).message, "attribute \"name\" is required");
         assert_eq!(
-            fail(&obj(vec![]), &oty(vec![("a", Type::String), ("b", Type::String)])).message,
+            fail(&obj(vec![]), &oty(vec![("name", Type::String)])).message,
+            "attribute \"name\" is required"
+        );
+        assert_eq!(
+            fail(
+                &obj(vec![]),
+                &oty(vec![("a", Type::String), ("b", Type::String)])
+            )
+            .message,
             "attributes \"a\" and \"b\" are required"
         );
         assert_eq!(
-            fail(&obj(vec![]), &oty(vec![("a", Type::String), ("b", Type::String), ("c", Type::String)])).message,
+            fail(
+                &obj(vec![]),
+                &oty(vec![
+                    ("a", Type::String),
+                    ("b", Type::String),
+                    ("c", Type::String)
+                ])
+            )
+            .message,
             "attributes \"a\", \"b\", and \"c\" are required"
         );
-        let e = fail(&obj(vec![("name", tup(vec![]))]), &oty(vec![("name", Type::String)]));
-        assert_eq!(e.message, "attribute \"name\": string required, but have tuple");
-        let e = fail(&obj(vec![("a", tup(vec![s("x")]))]), &oty(vec![("a", Type::list(Type::Number))]));
-        assert_eq!((e.path.as_str(), e.message.as_str()), (".a[0]", "a number is required"));
-        let e = fail(&obj(vec![("a", obj(vec![("b", s("x"))]))]), &oty(vec![("a", oty(vec![("b", Type::Bool)]))]));
+        let e = fail(
+            &obj(vec![("name", tup(vec![]))]),
+            &oty(vec![("name", Type::String)]),
+        );
+        assert_eq!(
+            e.message,
+            "attribute \"name\": string required, but have tuple"
+        );
+        let e = fail(
+            &obj(vec![("a", tup(vec![s("x")]))]),
+            &oty(vec![("a", Type::list(Type::Number))]),
+        );
+        assert_eq!(
+            (e.path.as_str(), e.message.as_str()),
+            (".a[0]", "a number is required")
+        );
+        let e = fail(
+            &obj(vec![("a", obj(vec![("b", s("x"))]))]),
+            &oty(vec![("a", oty(vec![("b", Type::Bool)]))]),
+        );
         assert_eq!(e.to_string(), ".a.b: a bool is required");
     }
 
     #[test]
     fn map_to_object() {
-        let m = Value::Map([("a".to_string(), s("1")), ("z".to_string(), s("9"))].into_iter().collect());
-        assert_same(ok(&m, &oty(vec![("a", Type::Number)])), obj(vec![("a", n(1.0))]));
+        let m = Value::Map(
+            [("a".to_string(), s("1")), ("z".to_string(), s("9"))]
+                .into_iter()
+                .collect(),
+        );
+        assert_same(
+            ok(&m, &oty(vec![("a", Type::Number)])),
+            obj(vec![("a", n(1.0))]),
+        );
         let e = fail(&m, &oty(vec![("a", Type::Number), ("b", Type::Number)]));
         assert_eq!(e.message, "map has no element for required attribute \"b\"");
         let bad = Value::Map([("a".to_string(), s("x"))].into_iter().collect());
         let e = fail(&bad, &oty(vec![("a", Type::Number)]));
-        assert_eq!((e.path.as_str(), e.message.as_str()), ("[\"a\"]", "a number is required"));
+        assert_eq!(
+            (e.path.as_str(), e.message.as_str()),
+            ("[\"a\"]", "a number is required")
+        );
     }
 
     #[test]
     fn optional_attributes_become_null() {
         let mut attrs = BTreeMap::new();
         attrs.insert("a".to_string(), TargetType::String);
-        attrs.insert("b".to_string(), TargetType::List(Box::new(TargetType::Number)));
-        let want = TargetType::Object { attrs, optional: ["b".to_string()].into_iter().collect() };
+        attrs.insert(
+            "b".to_string(),
+            TargetType::List(Box::new(TargetType::Number)),
+        );
+        let want = TargetType::Object {
+            attrs,
+            optional: ["b".to_string()].into_iter().collect(),
+        };
         let got = convert_target(&obj(vec![("a", s("x"))]), &want).unwrap();
-        assert_same(got, obj(vec![("a", s("x")), ("b", Value::Null(Type::list(Type::Number)))]));
+        assert_same(
+            got,
+            obj(vec![
+                ("a", s("x")),
+                ("b", Value::Null(Type::list(Type::Number))),
+            ]),
+        );
         let e = convert_target(&obj(vec![("b", tup(vec![]))]), &want).unwrap_err();
         assert_eq!(e.message, "attribute \"a\" is required");
         // From a map too.
         let m = Value::Map([("a".to_string(), s("x"))].into_iter().collect());
-        assert_same(convert_target(&m, &want).unwrap(), obj(vec![("a", s("x")), ("b", Value::Null(Type::list(Type::Number)))]));
+        assert_same(
+            convert_target(&m, &want).unwrap(),
+            obj(vec![
+                ("a", s("x")),
+                ("b", Value::Null(Type::list(Type::Number))),
+            ]),
+        );
         // A present optional attribute the map's element type cannot convert to fails.
-        let m = Value::Map([("a".to_string(), s("x")), ("b".to_string(), s("y"))].into_iter().collect());
+        let m = Value::Map(
+            [("a".to_string(), s("x")), ("b".to_string(), s("y"))]
+                .into_iter()
+                .collect(),
+        );
         let e = convert_target(&m, &want).unwrap_err();
         assert_eq!(e.message, "map element type is incompatible with attribute \"b\": list of number required, but have string");
     }
@@ -1432,21 +1857,39 @@ mod tests {
     #[test]
     fn tuple_to_tuple() {
         let t = Type::Tuple(vec![Type::String, Type::Number]);
-        assert_same(ok(&tup(vec![n(1.0), s("2")]), &t), tup(vec![s("1"), n(2.0)]));
+        assert_same(
+            ok(&tup(vec![n(1.0), s("2")]), &t),
+            tup(vec![s("1"), n(2.0)]),
+        );
         assert_eq!(fail(&tup(vec![s("a")]), &t).message, "tuple required");
         let e = fail(&tup(vec![s("a"), s("b")]), &t);
-        assert_eq!((e.path.as_str(), e.message.as_str()), ("[1]", "a number is required"));
+        assert_eq!(
+            (e.path.as_str(), e.message.as_str()),
+            ("[1]", "a number is required")
+        );
     }
 
     #[test]
     fn conformance() {
         assert!(type_conforms(&s("a"), &Type::String));
         assert!(!type_conforms(&s("a"), &Type::Number));
-        assert!(type_conforms(&Value::List(vec![s("a")]), &Type::list(Type::String)));
-        assert!(!type_conforms(&tup(vec![s("a")]), &Type::list(Type::String)));
+        assert!(type_conforms(
+            &Value::List(vec![s("a")]),
+            &Type::list(Type::String)
+        ));
+        assert!(!type_conforms(
+            &tup(vec![s("a")]),
+            &Type::list(Type::String)
+        ));
         assert!(type_conforms(&Value::null(), &Type::list(Type::String)));
-        assert!(type_conforms(&obj(vec![("a", n(1.0))]), &oty(vec![("a", Type::Number)])));
-        assert!(!type_conforms(&obj(vec![("a", n(1.0)), ("b", n(1.0))]), &oty(vec![("a", Type::Number)])));
+        assert!(type_conforms(
+            &obj(vec![("a", n(1.0))]),
+            &oty(vec![("a", Type::Number)])
+        ));
+        assert!(!type_conforms(
+            &obj(vec![("a", n(1.0)), ("b", n(1.0))]),
+            &oty(vec![("a", Type::Number)])
+        ));
         assert!(type_conforms(&tup(vec![s("a")]), &Type::Dynamic));
         assert!(type_conforms(&n(1.0).mark_sensitive(), &Type::Number));
     }
@@ -1456,7 +1899,10 @@ mod tests {
     #[test]
     fn unify_primitives() {
         assert_eq!(unify(&[Type::Number, Type::String]), Some(Type::String));
-        assert_eq!(unify(&[Type::Bool, Type::String, Type::Number]), Some(Type::String));
+        assert_eq!(
+            unify(&[Type::Bool, Type::String, Type::Number]),
+            Some(Type::String)
+        );
         assert_eq!(unify(&[Type::Number, Type::Bool]), None);
         assert_eq!(unify(&[Type::Number, Type::Number]), Some(Type::Number));
         assert_eq!(unify(&[Type::Number, Type::Dynamic]), Some(Type::Number));
@@ -1466,30 +1912,66 @@ mod tests {
 
     #[test]
     fn unify_collections_and_structures() {
-        assert_eq!(unify(&[Type::list(Type::Number), Type::list(Type::String)]), Some(Type::list(Type::String)));
-        assert_eq!(unify(&[Type::list(Type::String), Type::set(Type::String)]), Some(Type::list(Type::String)));
-        assert_eq!(unify(&[Type::list(Type::String), Type::Dynamic]), Some(Type::Dynamic));
-        assert_eq!(unify(&[Type::map(Type::Number), Type::map(Type::Bool)]), None);
+        assert_eq!(
+            unify(&[Type::list(Type::Number), Type::list(Type::String)]),
+            Some(Type::list(Type::String))
+        );
+        assert_eq!(
+            unify(&[Type::list(Type::String), Type::set(Type::String)]),
+            Some(Type::list(Type::String))
+        );
+        assert_eq!(
+            unify(&[Type::list(Type::String), Type::Dynamic]),
+            Some(Type::Dynamic)
+        );
+        assert_eq!(
+            unify(&[Type::map(Type::Number), Type::map(Type::Bool)]),
+            None
+        );
         // Objects with the same attributes unify attribute-wise...
         assert_eq!(
-            unify(&[oty(vec![("a", Type::Number)]), oty(vec![("a", Type::String)])]),
+            unify(&[
+                oty(vec![("a", Type::Number)]),
+                oty(vec![("a", Type::String)])
+            ]),
             Some(oty(vec![("a", Type::String)]))
         );
         // ...otherwise to a map.
-        assert_eq!(unify(&[oty(vec![("a", Type::Number)]), oty(vec![("b", Type::Number)])]), Some(Type::map(Type::Number)));
-        assert_eq!(unify(&[oty(vec![("a", Type::Number)]), oty(vec![("b", Type::Bool)])]), None);
+        assert_eq!(
+            unify(&[
+                oty(vec![("a", Type::Number)]),
+                oty(vec![("b", Type::Number)])
+            ]),
+            Some(Type::map(Type::Number))
+        );
+        assert_eq!(
+            unify(&[oty(vec![("a", Type::Number)]), oty(vec![("b", Type::Bool)])]),
+            None
+        );
         // Objects with maps.
-        assert_eq!(unify(&[oty(vec![("a", Type::Number)]), Type::map(Type::String)]), Some(Type::map(Type::String)));
+        assert_eq!(
+            unify(&[oty(vec![("a", Type::Number)]), Type::map(Type::String)]),
+            Some(Type::map(Type::String))
+        );
         // Tuples: same length element-wise, else a list.
         assert_eq!(
-            unify(&[Type::Tuple(vec![Type::Number]), Type::Tuple(vec![Type::String])]),
+            unify(&[
+                Type::Tuple(vec![Type::Number]),
+                Type::Tuple(vec![Type::String])
+            ]),
             Some(Type::Tuple(vec![Type::String]))
         );
         assert_eq!(
-            unify(&[Type::Tuple(vec![]), Type::Tuple(vec![Type::String, Type::Number])]),
+            unify(&[
+                Type::Tuple(vec![]),
+                Type::Tuple(vec![Type::String, Type::Number])
+            ]),
             Some(Type::list(Type::String))
         );
-        assert_eq!(unify(&[Type::Tuple(vec![Type::Number]), Type::list(Type::String)]), Some(Type::list(Type::String)));
+        assert_eq!(
+            unify(&[Type::Tuple(vec![Type::Number]), Type::list(Type::String)]),
+            Some(Type::list(Type::String))
+        );
         assert_eq!(unify(&[Type::Tuple(vec![]), oty(vec![])]), None);
         assert_eq!(unify(&[Type::String, oty(vec![])]), None);
     }
@@ -1503,12 +1985,24 @@ mod tests {
 
     #[test]
     fn friendly_names() {
-        assert_eq!(friendly_name(&Type::list(Type::Dynamic), true), "list of any single type");
-        assert_eq!(friendly_name(&Type::list(Type::Dynamic), false), "list of dynamic");
+        assert_eq!(
+            friendly_name(&Type::list(Type::Dynamic), true),
+            "list of any single type"
+        );
+        assert_eq!(
+            friendly_name(&Type::list(Type::Dynamic), false),
+            "list of dynamic"
+        );
         assert_eq!(friendly_name(&Type::Dynamic, true), "any type");
-        assert_eq!(friendly_name(&Type::map(Type::set(Type::Bool)), false), "map of set of bool");
+        assert_eq!(
+            friendly_name(&Type::map(Type::set(Type::Bool)), false),
+            "map of set of bool"
+        );
         assert!(can_convert(&Type::String, &Type::Number));
         assert!(!can_convert(&Type::Bool, &Type::Number));
-        assert_eq!(mismatch_message(&Type::Bool, &Type::Number), "number required, but have bool");
+        assert_eq!(
+            mismatch_message(&Type::Bool, &Type::Number),
+            "number required, but have bool"
+        );
     }
 }
