@@ -7,6 +7,7 @@
 //! source span of that attribute. Providers never print; they return diagnostics.
 
 pub mod builtin;
+pub mod mock;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
