@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use super::builtin::{attr, get_str, plan_by_schema};
+use super::builtin::{attr, computed_only, get_str, plan_by_schema};
 use super::{
     attr_path, ApplyRequest, ApplyResponse, AttributeSchema, BlockSchema, ImportResponse,
     ObjectIdentity, PlanRequest, PlanResponse, Provider, ProviderDiag, ProviderDiags,
@@ -326,7 +326,7 @@ impl MockProvider {
             let p = attr(planned, name);
             let v = if p.is_wholly_known() {
                 p.clone()
-            } else if !(a.computed && !a.optional) && attr(config, name).is_wholly_known() {
+            } else if !computed_only(a) && attr(config, name).is_wholly_known() {
                 attr(config, name).clone()
             } else if let Some(prev) = prior
                 .map(|pr| attr(pr, name))

@@ -475,9 +475,8 @@ impl Provider for LocalProvider {
             }
         };
         let now = hashes(&content);
-        let unchanged = now.iter().any(|(k, v)| {
-            *k == "id" && Some(v) == attr(prior, "id").as_str().map(Value::from).as_ref()
-        });
+        let unchanged =
+            get_str(prior, "id") == Some(hex::encode(sha1::Sha1::digest(&content)).as_str());
         if unchanged {
             return ReadResponse {
                 new_state: Some(prior.clone()),

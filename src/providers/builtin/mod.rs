@@ -176,10 +176,6 @@ pub(crate) struct SchemaPlan {
 }
 
 impl SchemaPlan {
-    /// True when the plan replaces an existing object.
-    pub fn replaces(&self) -> bool {
-        !self.requires_replace.is_empty()
-    }
     pub fn into_response(self) -> PlanResponse {
         PlanResponse {
             planned: Value::Object(self.planned),
@@ -189,7 +185,8 @@ impl SchemaPlan {
     }
 }
 
-fn computed_only(a: &super::AttributeSchema) -> bool {
+/// A computed attribute the configuration cannot set.
+pub(crate) fn computed_only(a: &super::AttributeSchema) -> bool {
     a.computed && !a.optional && !a.required
 }
 
@@ -460,7 +457,7 @@ mod tests {
             vec![("name", "a".into()), ("size", Value::int(3))],
         );
         let p = plan_by_schema(&block(), Some(&prior), &cfg, &[]);
-        assert!(!p.replaces());
+        assert!(p.requires_replace.is_empty());
         assert_eq!(p.planned["id"], Value::from("i-1"));
         assert_eq!(p.planned["flag"], Value::Bool(true));
 

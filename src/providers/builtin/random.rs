@@ -841,7 +841,7 @@ impl Provider for RandomProvider {
         };
         let mut obj = object_map(planned);
         for (name, a) in &block.attributes {
-            if !(a.computed && !a.optional) {
+            if !super::computed_only(a) {
                 let v = arg(planned, req.config, name);
                 if !v.is_wholly_known() {
                     return apply_error(
