@@ -1,1 +1,371 @@
-//! The engine. (Being written.)
+//! The engine: evaluates the configuration against state through providers.
+//!
+//! Owns validate, plan and apply: it builds the dependency graph (`graph`), walks it
+//! (`walk`) evaluating every variable, local, module call, provider, resource and output
+//! per module instance, asks providers to plan and apply, decides each instance's action
+//! (`decide`), and records results in the state. It prints nothing: the CLI renders
+//! plans and diagnostics.
+
+pub mod vars;
+
+pub mod eval;
+pub mod graph;
+mod resource;
+pub mod walk;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::addrs::AbsResourceInstance;
+use crate::config::Config;
+use crate::diag::{Diagnostics, Span};
+use crate::lang::value::Value;
+use crate::plan::{Action, ActionReason, OutputChange, Plan};
+use crate::providers::Registry;
+use crate::state::backend::Backend;
+use crate::state::State;
+
+/// A value given for a root input variable, before conversion to its declared type.
+#[derive(Clone, Debug)]
+pub enum InputValue {
+    /// From `-var` or `TF_VAR_name`: a string, parsed as an expression when the variable's
+    /// type is not a primitive (Terraform's rule).
+    Raw(String),
+    /// From a `.tfvars` file, already evaluated.
+    Value(Value),
+}
+
+/// A root variable value and where it came from (for messages).
+#[derive(Clone, Debug)]
+pub struct InputVar {
+    pub value: InputValue,
+    /// The span in a tfvars file, when it came from one.
+    pub span: Option<Span>,
+    /// "-var", "TF_VAR_x", "terraform.tfvars", ...
+    pub source: String,
+}
+
+pub type InputVars = BTreeMap<String, InputVar>;
+
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    pub destroy: bool,
+    /// Refresh prior state through providers first (`-refresh=false` turns it off).
+    pub refresh: bool,
+    /// `-replace=ADDR`: force replacement of these instances.
+    pub replace: Vec<AbsResourceInstance>,
+    /// Bound on concurrent provider calls (`-parallelism`, default 10).
+    pub parallelism: usize,
+    pub variables: InputVars,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions { destroy: false, refresh: true, replace: Vec::new(), parallelism: 10, variables: BTreeMap::new() }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    pub parallelism: usize,
+    pub variables: InputVars,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { parallelism: 10, variables: BTreeMap::new() }
+    }
+}
+
+/// The result of an apply: the new state (always: whatever completed is recorded) and
+/// what went wrong, including which instances were skipped because a dependency failed.
+pub struct ApplyOutcome {
+    pub state: State,
+    pub diags: Diagnostics,
+    /// Instances applied successfully.
+    pub applied: usize,
+    /// Addresses skipped because something they depend on failed, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A loaded configuration plus the providers it can use.
+pub struct Engine {
+    pub config: Arc<Config>,
+    pub registry: Registry,
+    /// The working directory (`path.cwd`, `path.root`, file functions).
+    pub cwd: PathBuf,
+}
+
+impl Engine {
+    pub fn new(config: Config, registry: Registry, cwd: PathBuf) -> Engine {
+        Engine { config: Arc::new(config), registry, cwd }
+    }
+
+    /// Static checks of the whole configuration: references, function calls, types,
+    /// arguments against provider schemas. Needs no state and calls no provider API.
+    pub fn validate(&self) -> Diagnostics {
+        let (g, mut diags) = graph::build(&self.config, &graph::DestroyInfo::default());
+        diags.extend(self.unknown_types());
+        if diags.has_errors() {
+            return diags;
+        }
+        let vars = InputVars::new();
+        let mut w = walk::Walker::new(self, walk::Mode::Validate, &vars, State::new(), 10);
+        block_on_walk(&mut w, &g);
+        diags.extend(w.diags);
+        dedup(diags)
+    }
+
+    /// One diagnostic per resource type that no compiled-in provider offers.
+    fn unknown_types(&self) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for c in self.config.all() {
+            for rc in c.module.resources.values() {
+                let name = rc.provider_ref().name;
+                let known = self.registry.get(&name).map(|f| {
+                    let p = f();
+                    let s = p.schema();
+                    if rc.is_data() { s.data_sources.contains_key(&rc.addr.type_) } else { s.resources.contains_key(&rc.addr.type_) }
+                });
+                if known != Some(true) && seen.insert((rc.is_data(), rc.addr.type_.clone())) {
+                    diags.push(resource::unknown_type_diag(rc, known.is_some()));
+                }
+            }
+        }
+        diags
+    }
+
+    /// Plans changes from `prior` to the configuration (or to nothing, for destroy).
+    pub async fn plan(&self, prior: &State, opts: &PlanOptions) -> (Option<Plan>, Diagnostics) {
+        let (g, mut diags) = graph::build(&self.config, &graph::DestroyInfo::default());
+        diags.extend(self.unknown_types());
+        if diags.has_errors() {
+            return (None, dedup(diags));
+        }
+        let prior = self.apply_moved(prior, &mut diags);
+        if opts.destroy {
+            return (Some(self.destroy_plan(&prior)), diags);
+        }
+        let mut w = walk::Walker::new(self, walk::Mode::Plan, &opts.variables, prior.clone(), opts.parallelism);
+        w.refresh = opts.refresh;
+        w.replace = opts.replace.clone();
+        w.walk(&g).await;
+        diags.extend(std::mem::take(&mut w.diags));
+        // Instances in state that the walk never reached: their resource or module is gone.
+        for addr in prior.instance_addrs() {
+            if w.visited.contains(&addr) {
+                continue;
+            }
+            let obj = prior.instance(&addr).cloned();
+            let Some(obj) = obj else { continue };
+            let reason = if self.config.descendant(&addr.module.static_path()).map(|c| c.module.resources.contains_key(&addr.resource)).unwrap_or(false) {
+                ActionReason::DeleteBecauseNoModule
+            } else if self.config.descendant(&addr.module.static_path()).is_none() {
+                ActionReason::DeleteBecauseNoModule
+            } else {
+                ActionReason::DeleteBecauseNoResourceConfig
+            };
+            let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
+            let before = self.typed_state_value(&addr, &obj.attributes);
+            if addr.resource.mode == crate::addrs::ResourceMode::Data {
+                continue;
+            }
+            w.changes.insert(addr.clone(), crate::plan::ResourceChange { addr, provider, action: Action::Delete, reason, before: Some(before), after: None, requires_replace: Vec::new(), moved_from: None });
+        }
+        let mut plan = Plan { lineage: prior.lineage.clone(), serial: prior.serial, ..Default::default() };
+        plan.changes = std::mem::take(&mut w.changes).into_values().collect();
+        plan.drift = std::mem::take(&mut w.drift);
+        plan.outputs = self.output_changes(&prior, &w.store);
+        if diags.has_errors() {
+            return (None, dedup(diags));
+        }
+        (Some(plan), dedup(diags))
+    }
+
+    fn typed_state_value(&self, addr: &AbsResourceInstance, v: &Value) -> Value {
+        let name = addr.resource.implied_provider();
+        if let Some(f) = self.registry.get(name) {
+            let p = f();
+            let s = p.schema();
+            let rs = if addr.resource.mode == crate::addrs::ResourceMode::Data { s.data_sources.get(&addr.resource.type_) } else { s.resources.get(&addr.resource.type_) };
+            if let Some(rs) = rs {
+                return eval::mark_sensitive(eval::retype(v, &rs.block), &rs.block, None);
+            }
+        }
+        v.clone()
+    }
+
+    fn destroy_plan(&self, prior: &State) -> Plan {
+        let mut plan = Plan { lineage: prior.lineage.clone(), serial: prior.serial, destroy: true, ..Default::default() };
+        for addr in prior.instance_addrs() {
+            if addr.resource.mode == crate::addrs::ResourceMode::Data {
+                continue;
+            }
+            let Some(obj) = prior.instance(&addr) else { continue };
+            let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
+            plan.changes.push(crate::plan::ResourceChange {
+                addr: addr.clone(),
+                provider,
+                action: Action::Delete,
+                reason: ActionReason::None,
+                before: Some(self.typed_state_value(&addr, &obj.attributes)),
+                after: None,
+                requires_replace: Vec::new(),
+                moved_from: None,
+            });
+        }
+        for (name, o) in &prior.outputs {
+            plan.outputs.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(o.value.clone().with_mark(o.sensitive)), after: None, sensitive: o.sensitive });
+        }
+        plan
+    }
+
+    fn output_changes(&self, prior: &State, store: &eval::Store) -> Vec<OutputChange> {
+        let mut out = Vec::new();
+        let root = crate::addrs::ModuleInstance::root();
+        for (name, o) in &self.config.module.outputs {
+            let after = store.outputs.get(&(root.clone(), name.clone())).cloned();
+            let before = prior.outputs.get(name).map(|p| p.value.clone().with_mark(p.sensitive));
+            let action = match (&before, &after) {
+                (None, Some(_)) => Action::Create,
+                (Some(b), Some(a)) if b.clone().deep_unmark().same_as(&a.clone().deep_unmark()) => Action::NoOp,
+                (Some(_), Some(_)) => Action::Update,
+                (Some(_), None) => Action::Delete,
+                (None, None) => continue,
+            };
+            out.push(OutputChange { name: name.clone(), action, before, after, sensitive: o.sensitive });
+        }
+        for (name, p) in &prior.outputs {
+            if !self.config.module.outputs.contains_key(name) {
+                out.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(p.value.clone().with_mark(p.sensitive)), after: None, sensitive: p.sensitive });
+            }
+        }
+        out
+    }
+
+    /// Applies `moved` blocks to a copy of the state: objects at `from` move to `to`.
+    fn apply_moved(&self, prior: &State, diags: &mut Diagnostics) -> State {
+        let mut st = prior.clone();
+        for c in self.config.all() {
+            for mv in &c.module.moved {
+                let (from, to) = (mv.from.span().text().trim().to_string(), mv.to.span().text().trim().to_string());
+                let prefix = if c.path.is_root() { String::new() } else { format!("{}.", c.path) };
+                let parse_res = |s: &str| -> Option<crate::addrs::AbsResource> {
+                    format!("{prefix}{s}").parse::<AbsResourceInstance>().ok().filter(|a| a.key.is_none()).map(|a| a.abs_resource())
+                };
+                if let (Some(fa), Some(ta)) = (parse_res(&from), parse_res(&to)) {
+                    if st.resources.contains_key(&ta) {
+                        continue;
+                    }
+                    if let Some(r) = st.resources.remove(&fa) {
+                        st.resources.insert(ta, r);
+                    }
+                    continue;
+                }
+                match (format!("{prefix}{from}").parse::<AbsResourceInstance>(), format!("{prefix}{to}").parse::<AbsResourceInstance>()) {
+                    (Ok(fa), Ok(ta)) => {
+                        if st.instance(&ta).is_none() {
+                            if let Some(obj) = st.instance(&fa).cloned() {
+                                let provider = st.resources.get(&fa.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
+                                st.set_instance(&fa, &provider, None);
+                                st.set_instance(&ta, &provider, Some(obj));
+                            }
+                        }
+                    }
+                    _ => diags.push(
+                        crate::diag::Diagnostic::error("Invalid \"moved\" address", "The `from` and `to` of a moved block must be resource or resource instance addresses, like `aws_instance.a` or `aws_instance.a[0]`.")
+                            .with_span(mv.span.clone()),
+                    ),
+                }
+            }
+        }
+        st
+    }
+
+    /// Applies `plan` to `prior`, persisting the state through `backend` as instances
+    /// complete. Returns the final state even on failure.
+    pub async fn apply(&self, plan: &Plan, prior: State, opts: &ApplyOptions, backend: Arc<dyn Backend>) -> ApplyOutcome {
+        let mut info = graph::DestroyInfo::default();
+        for c in &plan.changes {
+            let key = (c.addr.module.static_path(), c.addr.resource.clone());
+            match c.action {
+                Action::Delete => {
+                    info.destroys.entry(key).or_default();
+                }
+                Action::DeleteThenCreate => info.destroys.entry(key).or_default().replace = true,
+                Action::CreateThenDelete => info.destroys.entry(key).or_default().create_before_destroy = true,
+                _ => {}
+            }
+        }
+        for (res, r) in &prior.resources {
+            let deps = info.state_deps.entry((res.module.static_path(), res.resource.clone())).or_default();
+            for obj in r.instances.values() {
+                for d in &obj.dependencies {
+                    let k = (d.module.static_path(), d.resource.clone());
+                    if !deps.contains(&k) {
+                        deps.push(k);
+                    }
+                }
+            }
+        }
+        let prior = { let mut d = Diagnostics::new(); self.apply_moved(&prior, &mut d) };
+        let (g, diags) = graph::build(&self.config, &info);
+        if diags.has_errors() {
+            return ApplyOutcome { state: prior, diags, applied: 0, skipped: Vec::new() };
+        }
+        let mut w = walk::Walker::new(self, walk::Mode::Apply, &opts.variables, prior, opts.parallelism);
+        w.plan = Some(plan);
+        w.graph_for_deps = Some(&g);
+        w.backend = Some(backend);
+        w.walk(&g).await;
+        // Root outputs.
+        let root = crate::addrs::ModuleInstance::root();
+        w.state.outputs.clear();
+        if !plan.destroy {
+            for (name, o) in &self.config.module.outputs {
+                if let Some(v) = w.store.outputs.get(&(root.clone(), name.clone())) {
+                    if v.is_wholly_known() {
+                        let (v, marked) = (v.clone().deep_unmark(), v.contains_sensitive());
+                        w.state.outputs.insert(name.clone(), crate::state::OutputState { value: v, sensitive: o.sensitive || marked });
+                    }
+                }
+            }
+        }
+        w.dirty = true;
+        w.persist(true).await;
+        let mut all = diags;
+        all.extend(std::mem::take(&mut w.diags));
+        ApplyOutcome { state: w.state, diags: dedup(all), applied: w.applied, skipped: w.skipped }
+    }
+
+    /// The dependency graph in DOT.
+    pub fn graph_dot(&self) -> Result<String, Diagnostics> {
+        let (g, diags) = graph::build(&self.config, &graph::DestroyInfo::default());
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        Ok(g.graph.dot())
+    }
+
+    /// Evaluates one expression in the root module against `state` (for `console`).
+    pub fn eval_expr(&self, _state: &State, _src: &str, _vars: &InputVars) -> Result<Value, Diagnostics> {
+        Err(crate::diag::Diagnostic::error("Not implemented yet", "Evaluating expressions against state (console) is not implemented yet.").into())
+    }
+}
+
+/// Runs a walk that makes no provider calls to completion from synchronous code.
+fn block_on_walk(w: &mut walk::Walker<'_>, g: &graph::EngineGraph) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    match rt {
+        Ok(rt) => rt.block_on(w.walk(g)),
+        Err(e) => w.diags.push(crate::diag::Diagnostic::error("Internal error", format!("Cannot start the runtime: {e}"))),
+    }
+}
+
+/// Drops repeated diagnostics (same summary, detail and place).
+fn dedup(d: Diagnostics) -> Diagnostics {
+    let mut seen = std::collections::HashSet::new();
+    Diagnostics(d.0.into_iter().filter(|x| seen.insert((x.summary.clone(), x.detail.clone(), x.span.as_ref().map(|s| (s.file.name.clone(), s.start))))).collect())
+}
