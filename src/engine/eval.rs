@@ -1,0 +1,386 @@
+//! Evaluation state of one walk: the values computed so far per module instance, the
+//! `Scope` that answers references from them, and decoding of block bodies against
+//! provider schemas (including `dynamic` blocks).
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::addrs::{AbsResource, InstanceKey, ModuleInstance, ModulePath, Resource};
+use crate::config::{Body, Config};
+use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::lang::convert;
+use crate::lang::eval::{eval_with, RefRoot, Scope};
+use crate::lang::funcs::FuncCtx;
+use crate::lang::value::{Type, Value};
+use crate::providers::{BlockSchema, Nesting, Provider};
+
+/// How a resource or module call expands into instances.
+#[derive(Clone, Debug)]
+pub enum Expansion {
+    Single,
+    Count(i64),
+    ForEach(BTreeMap<String, Value>),
+}
+
+impl Expansion {
+    pub fn keys(&self) -> Vec<InstanceKey> {
+        match self {
+            Expansion::Single => vec![InstanceKey::None],
+            Expansion::Count(n) => (0..*n).map(InstanceKey::Int).collect(),
+            Expansion::ForEach(m) => m.keys().map(|k| InstanceKey::Str(k.clone())).collect(),
+        }
+    }
+    /// The `count.index` / `each` binding of one key.
+    pub fn binding(&self, key: &InstanceKey) -> Binding {
+        match (self, key) {
+            (Expansion::Count(_), InstanceKey::Int(i)) => Binding { count: Some(*i), each: None },
+            (Expansion::ForEach(m), InstanceKey::Str(k)) => Binding { count: None, each: Some((Value::String(k.clone()), m.get(k).cloned().unwrap_or(Value::null()))) },
+            _ => Binding::default(),
+        }
+    }
+    /// Builds the value a reference to the whole resource or call sees.
+    pub fn collect(&self, mut get: impl FnMut(&InstanceKey) -> Value) -> Value {
+        match self {
+            Expansion::Single => get(&InstanceKey::None),
+            Expansion::Count(n) => Value::Tuple((0..*n).map(|i| get(&InstanceKey::Int(i))).collect()),
+            Expansion::ForEach(m) => Value::Object(m.keys().map(|k| (k.clone(), get(&InstanceKey::Str(k.clone())))).collect()),
+        }
+    }
+}
+
+/// `count.index` and `each.*` for one instance.
+#[derive(Clone, Debug, Default)]
+pub struct Binding {
+    pub count: Option<i64>,
+    pub each: Option<(Value, Value)>,
+}
+
+#[derive(Default)]
+pub struct ResourceVals {
+    pub expansion: Option<Expansion>,
+    pub values: BTreeMap<InstanceKey, Value>,
+}
+
+/// Everything computed so far in a walk.
+#[derive(Default)]
+pub struct Store {
+    pub vars: HashMap<(ModuleInstance, String), Value>,
+    pub locals: HashMap<(ModuleInstance, String), Value>,
+    pub outputs: HashMap<(ModuleInstance, String), Value>,
+    /// The instances of each module in the tree (root: just the root).
+    pub module_instances: HashMap<ModulePath, Vec<ModuleInstance>>,
+    pub calls: HashMap<(ModuleInstance, String), Expansion>,
+    /// The binding each child module instance's call arguments are evaluated with.
+    pub call_bindings: HashMap<ModuleInstance, Binding>,
+    pub resources: HashMap<AbsResource, ResourceVals>,
+    pub providers: HashMap<(ModulePath, String), Arc<dyn Provider>>,
+    /// Built whole-resource and whole-module values, dropped when their parts change, so
+    /// that many references to one large resource or module call stay linear.
+    cache_res: RefCell<HashMap<AbsResource, Value>>,
+    cache_mod: RefCell<HashMap<(ModuleInstance, String), Value>>,
+}
+
+impl Store {
+    pub fn new() -> Store {
+        let mut s = Store::default();
+        s.module_instances.insert(ModulePath::root(), vec![ModuleInstance::root()]);
+        s
+    }
+    pub fn instances_of(&self, m: &ModulePath) -> Vec<ModuleInstance> {
+        self.module_instances.get(m).cloned().unwrap_or_default()
+    }
+    pub fn invalidate_resource(&self, a: &AbsResource) {
+        self.cache_res.borrow_mut().remove(a);
+    }
+    pub fn invalidate_module_outputs(&self, child_path: &ModulePath) {
+        let Some(name) = child_path.0.last() else { return };
+        self.cache_mod.borrow_mut().retain(|(_, n), _| n != name);
+    }
+    pub fn set_resource_value(&mut self, a: &AbsResource, key: InstanceKey, v: Value) {
+        self.resources.entry(a.clone()).or_default().values.insert(key, v);
+        self.invalidate_resource(a);
+    }
+}
+
+/// Answers references for one module instance (and one resource instance's binding).
+pub struct EvalScope<'a> {
+    pub config: &'a Config,
+    pub store: &'a Store,
+    pub module: &'a ModuleInstance,
+    pub binding: Binding,
+    pub self_value: Option<Value>,
+    pub cwd: &'a std::path::Path,
+    /// Validate mode: every reference is unknown.
+    pub all_unknown: bool,
+    pub impure_unknown: bool,
+}
+
+impl<'a> EvalScope<'a> {
+    fn module_config(&self) -> Option<&'a Config> {
+        self.config.descendant(&self.module.static_path())
+    }
+}
+
+impl Scope for EvalScope<'_> {
+    fn resolve(&self, root: &RefRoot, span: &Span) -> Result<Value, Diagnostic> {
+        let not_here = |what: &str, detail: &str| Err(Diagnostic::error(what, detail).with_span(span.clone()));
+        match root {
+            RefRoot::CountIndex => {
+                return match self.binding.count {
+                    Some(i) => Ok(Value::int(i)),
+                    None if self.all_unknown => Ok(Value::Unknown(Type::Number)),
+                    None => not_here("Reference to \"count\" in non-counted context", "The \"count\" object can only be used in \"module\", \"resource\", and \"data\" blocks, and only when the \"count\" argument is set."),
+                }
+            }
+            RefRoot::EachKey | RefRoot::EachValue => {
+                return match &self.binding.each {
+                    Some((k, v)) => Ok(if *root == RefRoot::EachKey { k.clone() } else { v.clone() }),
+                    None if self.all_unknown => Ok(Value::unknown()),
+                    None => not_here("Reference to \"each\" in context without for_each", "The \"each\" object can be used only in \"module\" or \"resource\" blocks, and only when the \"for_each\" argument is set."),
+                }
+            }
+            RefRoot::SelfRef => {
+                return match &self.self_value {
+                    Some(v) => Ok(v.clone()),
+                    None if self.all_unknown => Ok(Value::unknown()),
+                    None => not_here("Invalid \"self\" reference", "The \"self\" object is not available here: it can be used only in provisioner and connection blocks."),
+                }
+            }
+            RefRoot::Path(p) => {
+                return match p.as_str() {
+                    "module" => Ok(Value::String(self.module_config().map(|c| c.module.dir.to_string_lossy().to_string()).unwrap_or_else(|| ".".into()))),
+                    "root" => Ok(Value::string(".")),
+                    "cwd" => Ok(Value::String(self.cwd.to_string_lossy().to_string())),
+                    other => not_here("Invalid \"path\" attribute", &format!("The \"path\" object has no attribute \"{other}\"; use path.module, path.root or path.cwd.")),
+                }
+            }
+            RefRoot::Terraform(a) => {
+                return match a.as_str() {
+                    "workspace" => Ok(Value::string("default")),
+                    other => not_here("Invalid \"terraform\" attribute", &format!("The \"terraform\" object has no attribute \"{other}\"; only terraform.workspace exists.")),
+                }
+            }
+            _ => {}
+        }
+        if self.all_unknown {
+            return Ok(Value::unknown());
+        }
+        let cfg = self.module_config();
+        match root {
+            RefRoot::Var(n) => match self.store.vars.get(&(self.module.clone(), n.clone())) {
+                Some(v) => Ok(v.clone()),
+                None if cfg.map(|c| c.module.variables.contains_key(n)).unwrap_or(false) => Ok(Value::unknown()),
+                None => not_here("Reference to undeclared input variable", &format!("An input variable named \"{n}\" has not been declared.")),
+            },
+            RefRoot::Local(n) => match self.store.locals.get(&(self.module.clone(), n.clone())) {
+                Some(v) => Ok(v.clone()),
+                None if cfg.map(|c| c.module.locals.contains_key(n)).unwrap_or(false) => Ok(Value::unknown()),
+                None => not_here("Reference to undeclared local value", &format!("A local value named \"{n}\" has not been declared.")),
+            },
+            RefRoot::Module(n) => {
+                let Some(child) = cfg.and_then(|c| c.children.get(n)) else {
+                    return not_here("Reference to undeclared module", &format!("No module call named \"{n}\" is declared in this module."));
+                };
+                let key = (self.module.clone(), n.clone());
+                if let Some(v) = self.store.cache_mod.borrow().get(&key) {
+                    return Ok(v.clone());
+                }
+                let Some(exp) = self.store.calls.get(&key) else { return Ok(Value::unknown()) };
+                let v = exp.collect(|k| {
+                    let ci = self.module.child(n, k.clone());
+                    Value::Object(
+                        child
+                            .module
+                            .outputs
+                            .keys()
+                            .map(|o| (o.clone(), self.store.outputs.get(&(ci.clone(), o.clone())).cloned().unwrap_or_else(Value::unknown)))
+                            .collect(),
+                    )
+                });
+                self.store.cache_mod.borrow_mut().insert(key, v.clone());
+                Ok(v)
+            }
+            RefRoot::Resource { mode, type_, name } => {
+                let res = Resource { mode: *mode, type_: type_.clone(), name: name.clone() };
+                if !cfg.map(|c| c.module.resources.contains_key(&res)).unwrap_or(false) {
+                    return not_here("Reference to undeclared resource", &format!("A resource \"{type_}\" \"{name}\" has not been declared in this module."));
+                }
+                let abs = AbsResource { module: self.module.clone(), resource: res };
+                if let Some(v) = self.store.cache_res.borrow().get(&abs) {
+                    return Ok(v.clone());
+                }
+                let Some(rv) = self.store.resources.get(&abs) else { return Ok(Value::unknown()) };
+                let Some(exp) = &rv.expansion else { return Ok(Value::unknown()) };
+                let v = exp.collect(|k| rv.values.get(k).cloned().unwrap_or_else(Value::unknown));
+                self.store.cache_res.borrow_mut().insert(abs, v.clone());
+                Ok(v)
+            }
+            _ => Ok(Value::unknown()),
+        }
+    }
+
+    fn func_ctx(&self) -> FuncCtx<'_> {
+        FuncCtx { cwd: self.cwd, impure_unknown: self.impure_unknown }
+    }
+}
+
+/// Decodes a block body against a schema into an object value: every schema attribute
+/// (null when unset), nested blocks as lists/sets/objects, `dynamic` blocks expanded.
+/// Problems (unknown arguments, missing required ones, type mismatches) are diagnostics
+/// with spans.
+pub fn decode_body(body: &Body, schema: &BlockSchema, scope: &dyn Scope, bound: &[(String, Value)], header: &Span, what: &str, diags: &mut Diagnostics) -> Value {
+    let mut out = BTreeMap::new();
+    for a in &body.attrs {
+        let Some(s) = schema.attributes.get(&a.name) else {
+            if schema.blocks.contains_key(&a.name) {
+                diags.push(
+                    Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected here. Did you mean to define a block of type \"{}\"?", a.name, a.name))
+                        .with_span(a.name_span.clone())
+                        .with_help(format!("Write it as a block: `{} {{ ... }}`.", a.name)),
+                );
+                continue;
+            }
+            let names: Vec<&str> = schema.attributes.keys().map(|s| s.as_str()).collect();
+            let mut d = Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected in {what}.", a.name)).with_span(a.name_span.clone());
+            if let Some(s) = crate::config::load::did_you_mean(&a.name, &names) {
+                d = d.with_help(format!("Did you mean \"{s}\"?"));
+            }
+            diags.push(d);
+            continue;
+        };
+        if s.computed && !s.optional && !s.required {
+            diags.push(Diagnostic::error("Invalid or unknown key", format!("The argument \"{}\" is computed by the provider and cannot be set in {what}.", a.name)).with_span(a.name_span.clone()));
+            continue;
+        }
+        match eval_with(&a.expr, scope, bound.to_vec()) {
+            Ok(v) => {
+                let v = if v.is_unknown() && s.ty != Type::Dynamic {
+                    Value::Unknown(s.ty.clone()).with_mark(v.unmark().1)
+                } else {
+                    match convert::convert(&v, &s.ty) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            diags.push(Diagnostic::error("Incorrect attribute value type", format!("Inappropriate value for attribute \"{}\": {e}.", a.name)).with_span(a.expr.span()));
+                            continue;
+                        }
+                    }
+                };
+                out.insert(a.name.clone(), v);
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    for (name, s) in &schema.attributes {
+        if !out.contains_key(name) {
+            if s.required && !body.attrs.iter().any(|a| &a.name == name) {
+                diags.push(Diagnostic::error("Missing required argument", format!("The argument \"{name}\" is required, but no definition was found in {what}.")).with_span(header.clone()));
+            }
+            out.insert(name.clone(), Value::Null(s.ty.clone()));
+        }
+    }
+    // Nested blocks, static and dynamic, in source order.
+    let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for b in &body.blocks {
+        if b.ident == "dynamic" {
+            let Some(name) = b.labels.first() else {
+                diags.push(Diagnostic::error("Missing name for block", "A `dynamic` block takes one label: the type of block to generate.").with_span(b.ident_span.clone()));
+                continue;
+            };
+            let Some(bs) = schema.blocks.get(name) else {
+                diags.push(Diagnostic::error("Unsupported block type", format!("Blocks of type \"{name}\" are not expected in {what}.")).with_span(b.span.clone()));
+                continue;
+            };
+            let Some(fe) = b.body.attr("for_each") else {
+                diags.push(Diagnostic::error("Missing required argument", "A `dynamic` block needs a `for_each` argument.").with_span(b.ident_span.clone()));
+                continue;
+            };
+            let iter = b
+                .body
+                .attr("iterator")
+                .and_then(|a| crate::config::load::static_traversal(&a.expr.expr))
+                .and_then(|n| n.into_iter().next())
+                .unwrap_or_else(|| name.clone());
+            let Some(content) = b.body.blocks_of("content").next() else {
+                diags.push(Diagnostic::error("Missing required block", "A `dynamic` block needs a `content` block.").with_span(b.ident_span.clone()));
+                continue;
+            };
+            let coll = match eval_with(&fe.expr, scope, bound.to_vec()) {
+                Ok(v) => v,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
+            let (coll, marked) = coll.into_unmarked();
+            let items: Vec<(Value, Value)> = match coll {
+                Value::Unknown(_) => {
+                    blocks.entry(name.clone()).or_default().push(Value::unknown());
+                    continue;
+                }
+                Value::Null(_) => Vec::new(),
+                Value::List(v) | Value::Tuple(v) => v.into_iter().enumerate().map(|(i, x)| (Value::int(i as i64), x)).collect(),
+                Value::Set(v) => v.into_iter().map(|x| (x.clone(), x)).collect(),
+                Value::Map(m) | Value::Object(m) => m.into_iter().map(|(k, x)| (Value::String(k), x)).collect(),
+                other => {
+                    diags.push(Diagnostic::error("Invalid dynamic for_each value", format!("Cannot use a {} value in for_each. An iterable collection is required.", other.friendly_type())).with_span(fe.expr.span()));
+                    continue;
+                }
+            };
+            for (k, v) in items {
+                let mut inner = bound.to_vec();
+                inner.push((iter.clone(), Value::object([("key", k), ("value", v)])));
+                let val = decode_body(&content.body, &bs.block, scope, &inner, &content.ident_span, &format!("a \"{name}\" block"), diags);
+                blocks.entry(name.clone()).or_default().push(val.with_mark(marked));
+            }
+            continue;
+        }
+        let Some(bs) = schema.blocks.get(&b.ident) else {
+            let names: Vec<&str> = schema.blocks.keys().map(|s| s.as_str()).collect();
+            let mut d = Diagnostic::error("Unsupported block type", format!("Blocks of type \"{}\" are not expected in {what}.", b.ident)).with_span(b.ident_span.clone());
+            if let Some(s) = crate::config::load::did_you_mean(&b.ident, &names) {
+                d = d.with_help(format!("Did you mean \"{s}\"?"));
+            }
+            diags.push(d);
+            continue;
+        };
+        let val = decode_body(&b.body, &bs.block, scope, bound, &b.ident_span, &format!("a \"{}\" block", b.ident), diags);
+        blocks.entry(b.ident.clone()).or_default().push(val);
+    }
+    for (name, bs) in &schema.blocks {
+        let items = blocks.remove(name).unwrap_or_default();
+        if items.len() < bs.min_items {
+            diags.push(Diagnostic::error("Insufficient blocks", format!("At least {} \"{name}\" block{} required in {what}.", bs.min_items, if bs.min_items == 1 { " is" } else { "s are" })).with_span(header.clone()));
+        }
+        if bs.max_items > 0 && items.len() > bs.max_items {
+            diags.push(Diagnostic::error("Too many blocks", format!("No more than {} \"{name}\" block{} allowed in {what}.", bs.max_items, if bs.max_items == 1 { " is" } else { "s are" })).with_span(header.clone()));
+        }
+        let v = match bs.nesting {
+            Nesting::Single => items.into_iter().next().unwrap_or(Value::Null(bs.block.value_type())),
+            Nesting::List => Value::List(items),
+            Nesting::Set => Value::set_from(items),
+        };
+        out.insert(name.clone(), v);
+    }
+    Value::Object(out)
+}
+
+/// Marks the schema's sensitive attributes, and attributes whose config was sensitive.
+pub fn mark_sensitive(v: Value, schema: &BlockSchema, config: Option<&Value>) -> Value {
+    let (v, marked) = v.into_unmarked();
+    let Value::Object(m) = v else { return v.with_mark(marked) };
+    let out = m
+        .into_iter()
+        .map(|(k, x)| {
+            let sens = schema.attributes.get(&k).map(|a| a.sensitive).unwrap_or(false) || config.and_then(|c| c.get_attr(&k)).map(|c| c.contains_sensitive()).unwrap_or(false);
+            let x = if sens && !x.is_null() { x.mark_sensitive() } else { x };
+            (k, x)
+        })
+        .collect();
+    Value::Object(out).with_mark(marked)
+}
+
+/// Re-types an untyped state value with the schema's type.
+pub fn retype(v: &Value, schema: &BlockSchema) -> Value {
+    Value::from_json_typed(&v.to_json(), &schema.value_type())
+}
