@@ -1,4 +1,6 @@
+//! The `terrane` binary: everything is in `terrane::cli`; this only hands over the
+//! process exit code.
+
 fn main() {
-    eprintln!("terrane: the CLI is being written");
-    std::process::exit(1);
+    std::process::exit(terrane::cli::main());
 }

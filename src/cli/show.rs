@@ -1,0 +1,76 @@
+//! `terrane show [FILE]`: the state in human form (every resource instance with its
+//! attributes, then the outputs), or a saved plan file rendered as `plan` renders it, or
+//! a given state file.
+
+use std::path::PathBuf;
+
+use super::state::render_instance;
+use super::ui::format_outputs;
+use super::workdir::{backend, load_config, read_state_opt, state_path};
+use super::{CliError, CmdResult, Ctx, EXIT_OK};
+use crate::plan::file::read_plan_file;
+use crate::plan::render::{render_plan, RenderOptions};
+use crate::state::State;
+
+#[derive(clap::Args, Debug, Default)]
+pub struct Args {
+    /// A saved plan file or a state file; the current state when omitted.
+    #[arg(value_name = "FILE")]
+    pub path: Option<PathBuf>,
+}
+
+/// The human form of a whole state.
+pub fn render_state(ctx: &Ctx, state: &State) -> String {
+    if state.is_empty() && state.outputs.is_empty() {
+        return "No state.\n".into();
+    }
+    let mut out = String::new();
+    for addr in state.instance_addrs() {
+        if let (Some(obj), Some(rs)) = (state.instance(&addr), state.resources.get(&addr.abs_resource())) {
+            out.push_str(&render_instance(&addr, obj, &rs.provider));
+            out.push('\n');
+        }
+    }
+    if !state.outputs.is_empty() {
+        out.push_str(&ctx.ui.green("\nOutputs:\n\n"));
+        out.push_str(&format_outputs(&state.outputs));
+    }
+    out
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
+    match &args.path {
+        Some(p) => {
+            let full = ctx.cwd.join(p);
+            match read_plan_file(&full) {
+                Ok(saved) => {
+                    ctx.ui.out(&render_plan(&saved.plan, &RenderOptions { color: ctx.ui.color }));
+                    Ok(EXIT_OK)
+                }
+                Err(plan_err) => {
+                    let text = std::fs::read_to_string(&full)
+                        .map_err(|e| CliError::error("Failed to read the file", format!("Reading {}: {e}.", p.display())))?;
+                    match crate::state::statefile::from_json(&text, &p.display().to_string()) {
+                        Ok(state) => {
+                            ctx.ui.out(&render_state(ctx, &state));
+                            Ok(EXIT_OK)
+                        }
+                        Err(state_err) => Err(CliError::error(
+                            "Failed to read the file",
+                            format!("{} is neither a saved plan nor a state file.\n  as a plan: {plan_err}\n  as a state: {state_err}", p.display()),
+                        )),
+                    }
+                }
+            }
+        }
+        None => {
+            let config = load_config(ctx)?;
+            let b = backend(state_path(ctx, None, Some(&config))?);
+            match ctx.rt.block_on(read_state_opt(&*b))? {
+                Some(s) => ctx.ui.out(&render_state(ctx, &s)),
+                None => ctx.ui.outln("No state."),
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
