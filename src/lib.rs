@@ -3,6 +3,7 @@
 //! The flow is config → lang → graph → plan → apply → state; see docs/ARCHITECTURE.md.
 
 pub mod addrs;
+pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod engine;
