@@ -112,11 +112,14 @@ fn chunklist(a: &[Value]) -> FResult {
         return Ok(Value::List(vec![Value::List(vs)]));
     }
     let size = usize::try_from(size).unwrap_or(usize::MAX);
-    Ok(Value::List(vs.chunks(size).map(|c| Value::List(c.to_vec())).collect()))
+    Ok(Value::List(
+        vs.chunks(size).map(|c| Value::List(c.to_vec())).collect(),
+    ))
 }
 
 fn coalesce(a: &[Value]) -> FResult {
-    let ty = unify_values(a).ok_or_else(|| FuncError::new("all arguments must have the same type"))?;
+    let ty =
+        unify_values(a).ok_or_else(|| FuncError::new("all arguments must have the same type"))?;
     if a.is_empty() {
         return Err(FuncError::new("all arguments must have the same type"));
     }
@@ -153,7 +156,11 @@ fn coalescelist(a: &[Value]) -> FResult {
                     return Ok(v.clone());
                 }
             }
-            _ => return Err(FuncError::new("coalescelist arguments must be lists or tuples")),
+            _ => {
+                return Err(FuncError::new(
+                    "coalescelist arguments must be lists or tuples",
+                ))
+            }
         }
     }
     Err(FuncError::new("no non-null arguments"))
@@ -174,13 +181,23 @@ fn concat(a: &[Value]) -> FResult {
             }
             Value::Unknown(_) => return Ok(Value::unknown()),
             other => {
-                return Err(FuncError::arg(i, format!("all arguments must be lists or tuples; got {}", other.friendly_type())));
+                return Err(FuncError::arg(
+                    i,
+                    format!(
+                        "all arguments must be lists or tuples; got {}",
+                        other.friendly_type()
+                    ),
+                ));
             }
         }
     }
     if all_lists {
         // Lists of different element types make a tuple.
-        let tys: Vec<Type> = a.iter().map(|v| v.type_of()).filter(|t| *t != Type::list(Type::Dynamic)).collect();
+        let tys: Vec<Type> = a
+            .iter()
+            .map(|v| v.type_of())
+            .filter(|t| *t != Type::list(Type::Dynamic))
+            .collect();
         if tys.windows(2).all(|w| w[0] == w[1]) {
             return Ok(Value::List(out));
         }
@@ -194,7 +211,9 @@ fn seq_or_err<'v>(v: &'v Value, i: usize, msg: &str) -> Result<&'v [Value], Func
 
 fn contains(a: &[Value]) -> FResult {
     let vs = seq_or_err(&a[0], 0, "argument must be list, tuple, or set")?;
-    Ok(Value::Bool(vs.iter().any(|v| v.type_of() == a[1].type_of() && v.equals(&a[1]) || same_kind_equal(v, &a[1]))))
+    Ok(Value::Bool(vs.iter().any(|v| {
+        v.type_of() == a[1].type_of() && v.equals(&a[1]) || same_kind_equal(v, &a[1])
+    })))
 }
 
 /// Equality of values whose static types could differ only in element detail.
@@ -206,18 +225,29 @@ fn element(a: &[Value]) -> FResult {
     let vs = match &a[0] {
         Value::List(vs) | Value::Tuple(vs) => vs,
         Value::Unknown(_) => return Ok(Value::unknown()),
-        other => return Err(FuncError::new(format!("cannot read elements from {}", other.friendly_type()))),
+        other => {
+            return Err(FuncError::new(format!(
+                "cannot read elements from {}",
+                other.friendly_type()
+            )))
+        }
     };
     if a[1].is_unknown() {
         return Ok(Value::unknown());
     }
     let idx = num_arg(a, 1)?;
-    let i = idx.as_i64().ok_or_else(|| FuncError::arg(1, "invalid index: value must be a whole number"))?;
+    let i = idx
+        .as_i64()
+        .ok_or_else(|| FuncError::arg(1, "invalid index: value must be a whole number"))?;
     if vs.is_empty() {
-        return Err(FuncError::new("cannot use element function with an empty list"));
+        return Err(FuncError::new(
+            "cannot use element function with an empty list",
+        ));
     }
     if i < 0 {
-        return Err(FuncError::new("cannot use element function with a negative index"));
+        return Err(FuncError::new(
+            "cannot use element function with a negative index",
+        ));
     }
     let n = vs.len() as i64;
     Ok(vs[(i % n) as usize].clone())
@@ -227,14 +257,23 @@ fn flatten(a: &[Value]) -> FResult {
     fn walk(v: &Value, out: &mut Vec<Value>) -> bool {
         match v {
             Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => vs.iter().all(|e| walk(e, out)),
-            Value::Unknown(t) if matches!(t, Type::Dynamic | Type::List(_) | Type::Set(_) | Type::Tuple(_)) => false,
+            Value::Unknown(t)
+                if matches!(
+                    t,
+                    Type::Dynamic | Type::List(_) | Type::Set(_) | Type::Tuple(_)
+                ) =>
+            {
+                false
+            }
             other => {
                 out.push(other.clone());
                 true
             }
         }
     }
-    let vs = a[0].as_seq().ok_or_else(|| FuncError::new("can only flatten lists, sets and tuples"))?;
+    let vs = a[0]
+        .as_seq()
+        .ok_or_else(|| FuncError::new("can only flatten lists, sets and tuples"))?;
     let mut out = Vec::new();
     for v in vs {
         if !walk(v, &mut out) {
@@ -250,7 +289,9 @@ fn index(a: &[Value]) -> FResult {
         _ => return Err(FuncError::arg(0, "argument must be a list or tuple")),
     };
     for (i, v) in vs.iter().enumerate() {
-        if v.equals(&a[1]) && v.type_of() == a[1].type_of() || (v.equals(&a[1]) && !v.type_of().is_primitive()) {
+        if v.equals(&a[1]) && v.type_of() == a[1].type_of()
+            || (v.equals(&a[1]) && !v.type_of().is_primitive())
+        {
             return Ok(Value::int(i as i64));
         }
     }
@@ -259,8 +300,12 @@ fn index(a: &[Value]) -> FResult {
 
 fn keys(a: &[Value]) -> FResult {
     match &a[0] {
-        Value::Map(m) => Ok(Value::List(m.keys().map(|k| Value::String(k.clone())).collect())),
-        Value::Object(m) => Ok(Value::Tuple(m.keys().map(|k| Value::String(k.clone())).collect())),
+        Value::Map(m) => Ok(Value::List(
+            m.keys().map(|k| Value::String(k.clone())).collect(),
+        )),
+        Value::Object(m) => Ok(Value::Tuple(
+            m.keys().map(|k| Value::String(k.clone())).collect(),
+        )),
         _ => Err(FuncError::arg(0, "must have map or object type")),
     }
 }
@@ -284,13 +329,20 @@ fn length(a: &[Value]) -> FResult {
             vs.len() as i64
         }
         Value::Map(m) | Value::Object(m) => m.len() as i64,
-        _ => return Err(FuncError::new("argument must be a string, a collection type, or a structural type")),
+        _ => {
+            return Err(FuncError::new(
+                "argument must be a string, a collection type, or a structural type",
+            ))
+        }
     }))
 }
 
 fn lookup(a: &[Value]) -> FResult {
     if a.len() > 3 {
-        return Err(FuncError::new(format!("lookup() takes two or three arguments, got {}", a.len())));
+        return Err(FuncError::new(format!(
+            "lookup() takes two or three arguments, got {}",
+            a.len()
+        )));
     }
     let key = str_arg(a, 1)?;
     if a.iter().any(|v| v.is_unknown()) {
@@ -300,20 +352,31 @@ fn lookup(a: &[Value]) -> FResult {
         Value::Object(m) => match (m.get(&key), a.get(2)) {
             (Some(v), _) => Ok(v.clone()),
             (None, Some(d)) => Ok(d.clone()),
-            (None, None) => Err(FuncError::arg(0, format!("the given object has no attribute {key:?}"))),
+            (None, None) => Err(FuncError::arg(
+                0,
+                format!("the given object has no attribute {key:?}"),
+            )),
         },
         Value::Map(m) => {
             let ety = m.values().next().map(|v| v.type_of());
             match (m.get(&key), a.get(2)) {
                 (Some(v), _) => Ok(v.clone()),
                 (None, Some(d)) => match ety {
-                    Some(t) => convert(d, &t).map_err(|_| FuncError::arg(2, "the default value must have the same type as the map elements")),
+                    Some(t) => convert(d, &t).map_err(|_| {
+                        FuncError::arg(
+                            2,
+                            "the default value must have the same type as the map elements",
+                        )
+                    }),
                     None => Ok(d.clone()),
                 },
                 (None, None) => Err(FuncError::new(format!("lookup failed to find '{key}'"))),
             }
         }
-        _ => Err(FuncError::arg(0, "lookup() requires a map as the first argument")),
+        _ => Err(FuncError::arg(
+            0,
+            "lookup() requires a map as the first argument",
+        )),
     }
 }
 
@@ -330,14 +393,40 @@ fn matchkeys(a: &[Value]) -> FResult {
         (Some(k), Some(s)) if k == s || keys.is_empty() || search.is_empty() => (keys, search),
         (Some(k), Some(s)) => match conv::unify(&[k, s]) {
             Some(t) => (
-                keys.iter().map(|v| convert(v, &t)).collect::<Result<Vec<_>, _>>().map_err(|_| FuncError::arg(1, "keys and searchset must be of the same type"))?,
-                search.iter().map(|v| convert(v, &t)).collect::<Result<Vec<_>, _>>().map_err(|_| FuncError::arg(2, "keys and searchset must be of the same type"))?,
+                keys.iter()
+                    .map(|v| convert(v, &t))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| {
+                        FuncError::arg(1, "keys and searchset must be of the same type")
+                    })?,
+                search
+                    .iter()
+                    .map(|v| convert(v, &t))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| {
+                        FuncError::arg(2, "keys and searchset must be of the same type")
+                    })?,
             ),
-            None => return Err(FuncError::arg(1, "keys and searchset must be of the same type")),
+            None => {
+                return Err(FuncError::arg(
+                    1,
+                    "keys and searchset must be of the same type",
+                ))
+            }
         },
-        _ => return Err(FuncError::arg(1, "keys and searchset must be of the same type")),
+        _ => {
+            return Err(FuncError::arg(
+                1,
+                "keys and searchset must be of the same type",
+            ))
+        }
     };
-    let out: Vec<Value> = vals.into_iter().zip(keys.iter()).filter(|(_, k)| search.iter().any(|s| s.equals(k))).map(|(v, _)| v).collect();
+    let out: Vec<Value> = vals
+        .into_iter()
+        .zip(keys.iter())
+        .filter(|(_, k)| search.iter().any(|s| s.equals(k)))
+        .map(|(v, _)| v)
+        .collect();
     Ok(Value::List(out))
 }
 
@@ -359,12 +448,18 @@ fn merge(a: &[Value]) -> FResult {
                     Type::Object(_) => "object".to_string(),
                     t => t.to_string(),
                 };
-                return Err(FuncError::new(format!("arguments must be maps or objects, got {ty:?}")));
+                return Err(FuncError::new(format!(
+                    "arguments must be maps or objects, got {ty:?}"
+                )));
             }
         }
     }
     if all_maps && a.iter().any(|v| matches!(v, Value::Map(_))) {
-        let tys: Vec<Type> = a.iter().filter(|v| matches!(v, Value::Map(m) if !m.is_empty())).map(|v| v.type_of()).collect();
+        let tys: Vec<Type> = a
+            .iter()
+            .filter(|v| matches!(v, Value::Map(m) if !m.is_empty()))
+            .map(|v| v.type_of())
+            .collect();
         if tys.windows(2).all(|w| w[0] == w[1]) {
             return Ok(Value::Map(out));
         }
@@ -373,7 +468,12 @@ fn merge(a: &[Value]) -> FResult {
 }
 
 fn one(a: &[Value]) -> FResult {
-    let err = || FuncError::arg(0, "must be a list, set, or tuple value with either zero or one elements");
+    let err = || {
+        FuncError::arg(
+            0,
+            "must be a list, set, or tuple value with either zero or one elements",
+        )
+    };
     let vs = a[0].as_seq().ok_or_else(err)?;
     match vs {
         [] => Ok(Value::null()),
@@ -398,10 +498,16 @@ fn range(a: &[Value]) -> FResult {
     };
     let down = step < 0.0;
     if down && end > start {
-        return Err(FuncError::arg(1, "end must be less than start when step is negative"));
+        return Err(FuncError::arg(
+            1,
+            "end must be less than start when step is negative",
+        ));
     }
     if !down && end < start {
-        return Err(FuncError::arg(1, "end must be greater than start when step is positive"));
+        return Err(FuncError::arg(
+            1,
+            "end must be greater than start when step is positive",
+        ));
     }
     let mut out = Vec::new();
     let mut x = start;
@@ -431,21 +537,36 @@ fn reverse(a: &[Value]) -> FResult {
 fn set_op(name: &str, a: &[Value]) -> FResult {
     let mut sets: Vec<Vec<Value>> = Vec::new();
     for i in 0..a.len() {
-        sets.push(list_arg(a, i).map_err(|e| FuncError::arg(i, e.message.replace("list of any single type", "set of any single type")))?);
+        sets.push(list_arg(a, i).map_err(|e| {
+            FuncError::arg(
+                i,
+                e.message
+                    .replace("list of any single type", "set of any single type"),
+            )
+        })?);
     }
     let all: Vec<Value> = sets.iter().flatten().cloned().collect();
-    let ty = unify_values(&all).ok_or_else(|| FuncError::new("given sets must all have compatible element types"))?;
+    let ty = unify_values(&all)
+        .ok_or_else(|| FuncError::new("given sets must all have compatible element types"))?;
     let mut conv_sets = Vec::new();
     for s in sets {
         let c: Result<Vec<Value>, String> = s.iter().map(|v| convert(v, &ty)).collect();
-        conv_sets.push(c.map_err(|_| FuncError::new("given sets must all have compatible element types"))?);
+        conv_sets.push(
+            c.map_err(|_| FuncError::new("given sets must all have compatible element types"))?,
+        );
     }
     let has = |s: &[Value], v: &Value| s.iter().any(|x| x.equals(v));
     let first = conv_sets.first().cloned().unwrap_or_default();
     let out: Vec<Value> = match name {
         "setunion" => conv_sets.into_iter().flatten().collect(),
-        "setintersection" => first.into_iter().filter(|v| conv_sets[1..].iter().all(|s| has(s, v))).collect(),
-        _ => first.into_iter().filter(|v| !conv_sets[1..].iter().any(|s| has(s, v))).collect(),
+        "setintersection" => first
+            .into_iter()
+            .filter(|v| conv_sets[1..].iter().all(|s| has(s, v)))
+            .collect(),
+        _ => first
+            .into_iter()
+            .filter(|v| !conv_sets[1..].iter().any(|s| has(s, v)))
+            .collect(),
     };
     Ok(Value::set_from(out))
 }
@@ -465,7 +586,11 @@ fn setproduct(a: &[Value]) -> FResult {
         }
         lists.push(list_arg(a, i)?);
     }
-    let total: usize = lists.iter().map(|l| l.len()).try_fold(1usize, |acc, n| acc.checked_mul(n)).unwrap_or(usize::MAX);
+    let total: usize = lists
+        .iter()
+        .map(|l| l.len())
+        .try_fold(1usize, |acc, n| acc.checked_mul(n))
+        .unwrap_or(usize::MAX);
     if total > 1 << 20 {
         return Err(FuncError::new("the product is too large"));
     }
@@ -482,7 +607,11 @@ fn setproduct(a: &[Value]) -> FResult {
         out = next;
     }
     let out: Vec<Value> = out.into_iter().map(Value::Tuple).collect();
-    Ok(if any_set { Value::set_from(out) } else { Value::List(out) })
+    Ok(if any_set {
+        Value::set_from(out)
+    } else {
+        Value::List(out)
+    })
 }
 
 fn slice(a: &[Value]) -> FResult {
@@ -501,13 +630,23 @@ fn slice(a: &[Value]) -> FResult {
         return Err(FuncError::arg(1, "start index must not be less than zero"));
     }
     if end > vs.len() as i64 {
-        return Err(FuncError::arg(2, "end index must not be greater than the length of the list"));
+        return Err(FuncError::arg(
+            2,
+            "end index must not be greater than the length of the list",
+        ));
     }
     if start > end {
-        return Err(FuncError::arg(1, "start index must not be greater than end index"));
+        return Err(FuncError::arg(
+            1,
+            "start index must not be greater than end index",
+        ));
     }
     let out = vs[start as usize..end as usize].to_vec();
-    Ok(if tuple { Value::Tuple(out) } else { Value::List(out) })
+    Ok(if tuple {
+        Value::Tuple(out)
+    } else {
+        Value::List(out)
+    })
 }
 
 fn sort(a: &[Value]) -> FResult {
@@ -516,7 +655,12 @@ fn sort(a: &[Value]) -> FResult {
     for (i, v) in vs.iter().enumerate() {
         match v {
             Value::String(s) => strs.push(s.clone()),
-            _ => return Err(FuncError::arg(0, format!("given list element {i} is null; a null string cannot be sorted"))),
+            _ => {
+                return Err(FuncError::arg(
+                    0,
+                    format!("given list element {i} is null; a null string cannot be sorted"),
+                ))
+            }
         }
     }
     strs.sort();
@@ -533,25 +677,37 @@ fn sum(a: &[Value]) -> FResult {
     }
     let mut total = 0.0;
     for v in vs {
-        let n = conv::to_number(v).map_err(|_| FuncError::arg(0, "argument must be list, set, or tuple of number values"))?;
+        let n = conv::to_number(v).map_err(|_| {
+            FuncError::arg(0, "argument must be list, set, or tuple of number values")
+        })?;
         total += n.as_f64();
     }
     Ok(Value::number(total))
 }
 
 fn transpose(a: &[Value]) -> FResult {
-    let m = a[0].as_map().ok_or_else(|| FuncError::arg(0, "map of list of string required"))?;
+    let m = a[0]
+        .as_map()
+        .ok_or_else(|| FuncError::arg(0, "map of list of string required"))?;
     let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (k, v) in m {
-        let items = conv::to_string_list(v).map_err(|e| FuncError::arg(0, format!("element {k:?}: {e}")))?;
+        let items = conv::to_string_list(v)
+            .map_err(|e| FuncError::arg(0, format!("element {k:?}: {e}")))?;
         for it in items {
             match it {
                 Value::String(s) => out.entry(s).or_default().push(Value::String(k.clone())),
-                _ => return Err(FuncError::arg(0, "input must not contain null list elements")),
+                _ => {
+                    return Err(FuncError::arg(
+                        0,
+                        "input must not contain null list elements",
+                    ))
+                }
             }
         }
     }
-    Ok(Value::Map(out.into_iter().map(|(k, v)| (k, Value::List(v))).collect()))
+    Ok(Value::Map(
+        out.into_iter().map(|(k, v)| (k, Value::List(v))).collect(),
+    ))
 }
 
 fn zipmap(a: &[Value]) -> FResult {
@@ -562,7 +718,11 @@ fn zipmap(a: &[Value]) -> FResult {
         _ => return Err(FuncError::arg(1, "list or tuple required")),
     };
     if keys.len() != vals.len() {
-        return Err(FuncError::new(format!("number of keys ({}) does not match number of values ({})", keys.len(), vals.len())));
+        return Err(FuncError::new(format!(
+            "number of keys ({}) does not match number of values ({})",
+            keys.len(),
+            vals.len()
+        )));
     }
     let mut out = BTreeMap::new();
     for (k, v) in keys.iter().zip(vals) {
@@ -574,7 +734,11 @@ fn zipmap(a: &[Value]) -> FResult {
             _ => return Err(FuncError::arg(0, "keys must not be null")),
         }
     }
-    Ok(if tuple { Value::Object(out) } else { Value::Map(out) })
+    Ok(if tuple {
+        Value::Object(out)
+    } else {
+        Value::Map(out)
+    })
 }
 
 #[cfg(test)]

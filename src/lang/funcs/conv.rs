@@ -42,11 +42,17 @@ pub fn parse_number(s: &str) -> Option<Number> {
     if s.is_empty() || s.trim() != s {
         return None;
     }
-    let body = s.strip_prefix('-').or_else(|| s.strip_prefix('+')).unwrap_or(s);
+    let body = s
+        .strip_prefix('-')
+        .or_else(|| s.strip_prefix('+'))
+        .unwrap_or(s);
     if body.is_empty() || !body.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
         return None;
     }
-    if !body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')) {
+    if !body
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+    {
         return None;
     }
     let f: f64 = s.parse().ok()?;
@@ -95,11 +101,17 @@ pub fn unify(types: &[Type]) -> Option<Type> {
     }
     let all = |f: fn(&Type) -> bool| concrete.iter().all(|t| f(t));
     if all(|t| matches!(t, Type::List(_))) {
-        let inner: Vec<Type> = concrete.iter().filter_map(|t| t.element().cloned()).collect();
+        let inner: Vec<Type> = concrete
+            .iter()
+            .filter_map(|t| t.element().cloned())
+            .collect();
         return unify(&inner).map(Type::list);
     }
     if all(|t| matches!(t, Type::Set(_))) {
-        let inner: Vec<Type> = concrete.iter().filter_map(|t| t.element().cloned()).collect();
+        let inner: Vec<Type> = concrete
+            .iter()
+            .filter_map(|t| t.element().cloned())
+            .collect();
         return unify(&inner).map(Type::set);
     }
     if all(|t| matches!(t, Type::Map(_) | Type::Object(_))) {
@@ -199,7 +211,8 @@ pub fn convert(v: &Value, ty: &Type) -> Result<Value, String> {
         (_, Type::Bool) => to_bool(v).map(Value::Bool),
         (Value::List(vs) | Value::Set(vs) | Value::Tuple(vs), Type::List(et) | Type::Set(et)) => {
             let et: Type = if **et == Type::Dynamic {
-                unify_values(vs).ok_or_else(|| "all elements must have the same type".to_string())?
+                unify_values(vs)
+                    .ok_or_else(|| "all elements must have the same type".to_string())?
             } else {
                 (**et).clone()
             };
@@ -216,13 +229,17 @@ pub fn convert(v: &Value, ty: &Type) -> Result<Value, String> {
         (Value::Map(m) | Value::Object(m), Type::Map(et)) => {
             let vals: Vec<Value> = m.values().cloned().collect();
             let et: Type = if **et == Type::Dynamic {
-                unify_values(&vals).ok_or_else(|| "all map elements must have the same type".to_string())?
+                unify_values(&vals)
+                    .ok_or_else(|| "all map elements must have the same type".to_string())?
             } else {
                 (**et).clone()
             };
             let mut out = BTreeMap::new();
             for (k, e) in m {
-                out.insert(k.clone(), convert(e, &et).map_err(|msg| format!("element {k:?}: {msg}"))?);
+                out.insert(
+                    k.clone(),
+                    convert(e, &et).map_err(|msg| format!("element {k:?}: {msg}"))?,
+                );
             }
             Ok(Value::Map(out))
         }
@@ -241,7 +258,10 @@ pub fn convert(v: &Value, ty: &Type) -> Result<Value, String> {
             for (k, t) in attrs {
                 match m.get(k) {
                     Some(e) => {
-                        out.insert(k.clone(), convert(e, t).map_err(|msg| format!("attribute {k:?}: {msg}"))?);
+                        out.insert(
+                            k.clone(),
+                            convert(e, t).map_err(|msg| format!("attribute {k:?}: {msg}"))?,
+                        );
                     }
                     None => return Err(format!("attribute {k:?} is required")),
                 }
@@ -258,7 +278,8 @@ pub fn to_list(v: &Value) -> Result<Vec<Value>, String> {
     match v.unmark().0 {
         Value::List(vs) | Value::Set(vs) => Ok(vs.clone()),
         Value::Tuple(vs) => {
-            let et = unify_values(vs).ok_or_else(|| "all elements must have the same type".to_string())?;
+            let et = unify_values(vs)
+                .ok_or_else(|| "all elements must have the same type".to_string())?;
             vs.iter()
                 .enumerate()
                 .map(|(i, e)| convert(e, &et).map_err(|m| format!("element {i}: {m}")))
@@ -266,19 +287,6 @@ pub fn to_list(v: &Value) -> Result<Vec<Value>, String> {
         }
         Value::Null(_) => Err("argument must not be null".into()),
         _ => Err("list of any single type required".into()),
-    }
-}
-
-/// Converts a map or object argument to a map with unified element type.
-pub fn to_map(v: &Value) -> Result<BTreeMap<String, Value>, String> {
-    match v.unmark().0 {
-        Value::Map(m) => Ok(m.clone()),
-        Value::Object(_) => match convert(v, &Type::map(Type::Dynamic))? {
-            Value::Map(m) => Ok(m),
-            _ => Err("map of any single type required".into()),
-        },
-        Value::Null(_) => Err("argument must not be null".into()),
-        _ => Err("map of any single type required".into()),
     }
 }
 

@@ -1,4 +1,170 @@
-//! (placeholder, being written)
-use super::{FResult, FuncCtx};
+//! Hash and crypto functions: base64sha256, base64sha512, bcrypt, filebase64sha256,
+//! filebase64sha512, filemd5, filesha1, filesha256, filesha512, md5, rsadecrypt, sha1,
+//! sha256, sha512, uuid, uuidv5.
+//!
+//! `uuid`, `bcrypt` (and `timestamp`) are impure: the dispatcher makes them unknown
+//! during plan when `FuncCtx::impure_unknown` is set. `rsadecrypt` validates its
+//! ciphertext and then reports that it is not supported (no RSA crate is available).
+
+use base64::Engine;
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
+
+use super::filesystem::read_file;
+use super::{int_arg, str_arg, FResult, FuncCtx, FuncError};
 use crate::lang::value::Value;
-pub(super) fn call(_name: &str, _a: &[Value], _ctx: &FuncCtx) -> Option<FResult> { None }
+
+fn b64(b: &[u8]) -> Value {
+    Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+}
+
+fn hexv(b: &[u8]) -> Value {
+    Value::String(hex::encode(b))
+}
+
+pub(super) fn call(name: &str, a: &[Value], ctx: &FuncCtx) -> Option<FResult> {
+    let s = || str_arg(a, 0);
+    let f = || str_arg(a, 0).and_then(|p| read_file(&p, ctx));
+    Some(match name {
+        "md5" => s().map(|s| hexv(&Md5::digest(s.as_bytes()))),
+        "sha1" => s().map(|s| hexv(&Sha1::digest(s.as_bytes()))),
+        "sha256" => s().map(|s| hexv(&Sha256::digest(s.as_bytes()))),
+        "sha512" => s().map(|s| hexv(&Sha512::digest(s.as_bytes()))),
+        "base64sha256" => s().map(|s| b64(&Sha256::digest(s.as_bytes()))),
+        "base64sha512" => s().map(|s| b64(&Sha512::digest(s.as_bytes()))),
+        "filemd5" => f().map(|b| hexv(&Md5::digest(&b))),
+        "filesha1" => f().map(|b| hexv(&Sha1::digest(&b))),
+        "filesha256" => f().map(|b| hexv(&Sha256::digest(&b))),
+        "filesha512" => f().map(|b| hexv(&Sha512::digest(&b))),
+        "filebase64sha256" => f().map(|b| b64(&Sha256::digest(&b))),
+        "filebase64sha512" => f().map(|b| b64(&Sha512::digest(&b))),
+        "bcrypt" => bcrypt_fn(a),
+        "uuid" => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
+        "uuidv5" => uuidv5(a),
+        "rsadecrypt" => rsadecrypt(a),
+        _ => return None,
+    })
+}
+
+fn bcrypt_fn(a: &[Value]) -> FResult {
+    if a.len() > 2 {
+        return Err(FuncError::new(format!(
+            "bcrypt() takes no more than two arguments, got {}",
+            a.len()
+        )));
+    }
+    let s = str_arg(a, 0)?;
+    let mut cost = 10i64;
+    if a.len() > 1 {
+        cost = int_arg(a, 1).map_err(|e| FuncError::new(format!("invalid cost: {}", e.message)))?;
+    }
+    // Go's bcrypt uses the default cost for anything below the minimum.
+    if cost < 4 {
+        cost = 10;
+    }
+    if cost > 31 {
+        return Err(FuncError::new(format!("error occured generating password crypto/bcrypt: cost {cost} is outside allowed range (4,31)")));
+    }
+    let h = bcrypt::hash_with_result(s.as_bytes(), cost as u32)
+        .map_err(|e| FuncError::new(format!("error occured generating password {e}")))?;
+    Ok(Value::String(h.format_for_version(bcrypt::Version::TwoA)))
+}
+
+fn uuidv5(a: &[Value]) -> FResult {
+    let ns = str_arg(a, 0)?;
+    let name = str_arg(a, 1)?;
+    let space = match ns.as_str() {
+        "dns" => uuid::Uuid::NAMESPACE_DNS,
+        "url" => uuid::Uuid::NAMESPACE_URL,
+        "oid" => uuid::Uuid::NAMESPACE_OID,
+        "x500" => uuid::Uuid::NAMESPACE_X500,
+        other => uuid::Uuid::parse_str(other).map_err(|_| {
+            let why = match other.len() {
+                36 | 38 | 32 | 45 => "invalid UUID format".to_string(),
+                n => format!("invalid UUID length: {n}"),
+            };
+            FuncError::new(format!(
+                "uuidv5() doesn't support namespace {other} ({why})"
+            ))
+        })?,
+    };
+    Ok(Value::String(
+        uuid::Uuid::new_v5(&space, name.as_bytes()).to_string(),
+    ))
+}
+
+fn rsadecrypt(a: &[Value]) -> FResult {
+    let s = str_arg(a, 0)?;
+    let _key = str_arg(a, 1)?;
+    if base64::engine::general_purpose::STANDARD
+        .decode(s.as_bytes())
+        .is_err()
+    {
+        return Err(FuncError::arg(
+            0,
+            format!("failed to decode input {s:?}: cipher text must be base64-encoded"),
+        ));
+    }
+    Err(FuncError::new(
+        "rsadecrypt is not supported by this implementation",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{check_in, E};
+
+    #[test]
+    fn crypto() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("hello.txt"), b"hello\n").expect("write");
+        check_in(
+            dir.path(),
+            &[
+                ("filemd5(\"hello.txt\")", "\"b1946ac92492d2347c6235b4d2611184\""),
+                ("filesha1(\"hello.txt\")", "\"f572d396fae9206628714fb2ce00f72e94f2258f\""),
+                ("filesha256(\"hello.txt\")", "\"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\""),
+                (
+                    "filesha512(\"hello.txt\")",
+                    "\"e7c22b994c59d9cf2b48e549b1e24666636045930d3da7c1acb299d1c3b7f931f94aae41edda2c2b207a36e10f8bcb8d45223e54878f5b316e7ce3b6bc019629\"",
+                ),
+                ("filebase64sha256(\"hello.txt\")", "\"WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=\""),
+                ("filebase64sha512(\"hello.txt\")", "\"58IrmUxZ2c8rSOVJseJGZmNgRZMNPafBrLKZ0cO3+TH5Sq5B7dosKyB6NuEPi8uNRSI+VIePWzFufOO2vAGWKQ==\""),
+                ("filemd5(\"nope\")", "!no file exists at nope"),
+                ("filesha1(\"nope\")", E),
+                ("filesha256(\"nope\")", E),
+                ("filesha512(\"nope\")", E),
+                ("filebase64sha256(\"nope\")", E),
+                ("filebase64sha512(\"nope\")", E),
+                ("md5(\"hello\")", "\"5d41402abc4b2a76b9719d911017c592\""),
+                ("md5([])", E),
+                ("sha1(\"hello\")", "\"aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d\""),
+                ("sha1([])", E),
+                ("sha256(\"hello\")", "\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\""),
+                ("sha256([])", E),
+                (
+                    "sha512(\"\")",
+                    "\"cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e\"",
+                ),
+                ("sha512([])", E),
+                ("base64sha256(\"hello\")", "\"LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=\""),
+                ("base64sha256([])", E),
+                ("base64sha512(\"hello\")", "\"m3HSJL1i83hdltRq0+o9czGb+8KJDKra4t/3JRlnPKcjI8PZm6XBHXx6zG4UuMXaDEZjR1wuXDre9G9zvN7AQw==\""),
+                ("base64sha512([])", E),
+                ("uuidv5(\"dns\", \"www.terraform.io\")", "\"a5008fae-b28c-5ba5-96cd-82b4c53552d6\""),
+                ("uuidv5(\"url\", \"https://www.terraform.io/\")", "\"9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5\""),
+                ("uuidv5(\"oid\", \"x\")", "\"8558d34a-d3c6-5881-a6e3-bf8f3e6110ea\""),
+                ("uuidv5(\"x500\", \"x\")", "\"456e503f-63e3-56c1-b807-4cd79bf8cc22\""),
+                ("uuidv5(\"6ba7b810-9dad-11d1-80b4-00c04fd430c8\", \"x\")", "\"05b16a01-46c6-56dd-bd6e-c6dfb4a1427a\""),
+                ("uuidv5(\"nope\", \"x\")", "!uuidv5() doesn't support namespace nope (invalid UUID length: 4)"),
+                ("length(uuid())", "36"),
+                ("length(bcrypt(\"x\", 4))", "60"),
+                ("substr(bcrypt(\"x\", 3), 0, 7)", "\"$2a$10$\""),
+                ("bcrypt(\"x\", 32)", "!cost 32 is outside allowed range (4,31)"),
+                ("rsadecrypt(\"!!\", \"x\")", "!cipher text must be base64-encoded"),
+                ("rsadecrypt(\"eA==\", \"x\")", E),
+            ],
+        );
+    }
+}

@@ -52,7 +52,9 @@ pub(super) fn json_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -67,7 +69,11 @@ pub(super) fn plain_number(f: f64) -> String {
         return "0".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     // Rust's Display for f64 never uses an exponent and prints the shortest digits.
     format!("{f}")
@@ -154,8 +160,12 @@ fn json_value(j: &serde_json::Value) -> Value {
 
 fn base64decode(a: &[Value]) -> FResult {
     let s = str_arg(a, 0)?;
-    let bytes = B64.decode(s.as_bytes()).map_err(|_| FuncError::new(format!("failed to decode base64 data '{s}'")))?;
-    String::from_utf8(bytes).map(Value::String).map_err(|_| FuncError::new("the result of decoding the provided string is not valid UTF-8"))
+    let bytes = B64
+        .decode(s.as_bytes())
+        .map_err(|_| FuncError::new(format!("failed to decode base64 data '{s}'")))?;
+    String::from_utf8(bytes).map(Value::String).map_err(|_| {
+        FuncError::new("the result of decoding the provided string is not valid UTF-8")
+    })
 }
 
 /// Gzip as Terraform's base64gzip writes it: default compression, a sync flush and an
@@ -192,11 +202,16 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 fn base64gunzip(a: &[Value]) -> FResult {
     let s = str_arg(a, 0)?;
-    let bytes = B64.decode(s.as_bytes()).map_err(|_| FuncError::new(format!("failed to decode base64 data '{s}'")))?;
+    let bytes = B64
+        .decode(s.as_bytes())
+        .map_err(|_| FuncError::new(format!("failed to decode base64 data '{s}'")))?;
     let mut d = flate2::read::GzDecoder::new(&bytes[..]);
     let mut out = Vec::new();
-    std::io::Read::read_to_end(&mut d, &mut out).map_err(|e| FuncError::new(format!("failed to gunzip bytestream: {e}")))?;
-    String::from_utf8(out).map(Value::String).map_err(|_| FuncError::new("the result of decoding the provided string is not valid UTF-8"))
+    std::io::Read::read_to_end(&mut d, &mut out)
+        .map_err(|e| FuncError::new(format!("failed to gunzip bytestream: {e}")))?;
+    String::from_utf8(out).map(Value::String).map_err(|_| {
+        FuncError::new("the result of decoding the provided string is not valid UTF-8")
+    })
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -216,9 +231,8 @@ fn text_encoding(name: &str) -> Option<(TextEnc, &'static str)> {
         "utf-16" | "csutf16" => (TextEnc::Utf16, "UTF-16"),
         "utf-16le" | "csutf16le" => (TextEnc::Utf16Le, "UTF-16LE"),
         "utf-16be" | "csutf16be" => (TextEnc::Utf16Be, "UTF-16BE"),
-        "iso-8859-1" | "iso_8859-1:1987" | "iso-ir-100" | "iso_8859-1" | "latin1" | "l1" | "ibm819" | "cp819" | "csisolatin1" => {
-            (TextEnc::Latin1, "ISO_8859-1:1987")
-        }
+        "iso-8859-1" | "iso_8859-1:1987" | "iso-ir-100" | "iso_8859-1" | "latin1" | "l1"
+        | "ibm819" | "cp819" | "csisolatin1" => (TextEnc::Latin1, "ISO_8859-1:1987"),
         "windows-1252" | "cswindows1252" => (TextEnc::Windows1252, "windows-1252"),
         _ => return None,
     })
@@ -226,8 +240,38 @@ fn text_encoding(name: &str) -> Option<(TextEnc, &'static str)> {
 
 /// windows-1252's 0x80..0x9F range (None = undefined byte).
 const CP1252_HIGH: [Option<char>; 32] = [
-    Some('€'), None, Some('‚'), Some('ƒ'), Some('„'), Some('…'), Some('†'), Some('‡'), Some('ˆ'), Some('‰'), Some('Š'), Some('‹'), Some('Œ'), None, Some('Ž'), None,
-    None, Some('‘'), Some('’'), Some('“'), Some('”'), Some('•'), Some('–'), Some('—'), Some('˜'), Some('™'), Some('š'), Some('›'), Some('œ'), None, Some('ž'), Some('Ÿ'),
+    Some('€'),
+    None,
+    Some('‚'),
+    Some('ƒ'),
+    Some('„'),
+    Some('…'),
+    Some('†'),
+    Some('‡'),
+    Some('ˆ'),
+    Some('‰'),
+    Some('Š'),
+    Some('‹'),
+    Some('Œ'),
+    None,
+    Some('Ž'),
+    None,
+    None,
+    Some('‘'),
+    Some('’'),
+    Some('“'),
+    Some('”'),
+    Some('•'),
+    Some('–'),
+    Some('—'),
+    Some('˜'),
+    Some('™'),
+    Some('š'),
+    Some('›'),
+    Some('œ'),
+    None,
+    Some('ž'),
+    Some('Ÿ'),
 ];
 
 fn textencodebase64(a: &[Value]) -> FResult {
@@ -235,16 +279,31 @@ fn textencodebase64(a: &[Value]) -> FResult {
     let enc_name = str_arg(a, 1)?;
     let (enc, canonical) = text_encoding(&enc_name)
         .ok_or_else(|| FuncError::arg(1, format!("{enc_name:?} is not a supported IANA encoding name or alias in this Terraform version")))?;
-    let unrepresentable = || FuncError::arg(0, format!("the given string contains characters that cannot be represented in {canonical}"));
+    let unrepresentable = || {
+        FuncError::arg(
+            0,
+            format!(
+                "the given string contains characters that cannot be represented in {canonical}"
+            ),
+        )
+    };
     let bytes: Vec<u8> = match enc {
         TextEnc::Utf8 => s.into_bytes(),
         TextEnc::Utf16 | TextEnc::Utf16Be => {
-            let mut v = if enc == TextEnc::Utf16 { vec![0xfe, 0xff] } else { vec![] };
-            s.encode_utf16().for_each(|u| v.extend_from_slice(&u.to_be_bytes()));
+            let mut v = if enc == TextEnc::Utf16 {
+                vec![0xfe, 0xff]
+            } else {
+                vec![]
+            };
+            s.encode_utf16()
+                .for_each(|u| v.extend_from_slice(&u.to_be_bytes()));
             v
         }
         TextEnc::Utf16Le => s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect(),
-        TextEnc::Latin1 => s.chars().map(|c| u8::try_from(c as u32).map_err(|_| unrepresentable())).collect::<Result<_, _>>()?,
+        TextEnc::Latin1 => s
+            .chars()
+            .map(|c| u8::try_from(c as u32).map_err(|_| unrepresentable()))
+            .collect::<Result<_, _>>()?,
         TextEnc::Windows1252 => s
             .chars()
             .map(|c| {
@@ -252,7 +311,11 @@ fn textencodebase64(a: &[Value]) -> FResult {
                 if u < 0x80 || (0xa0..=0xff).contains(&u) {
                     Ok(u as u8)
                 } else {
-                    CP1252_HIGH.iter().position(|x| *x == Some(c)).map(|i| 0x80 + i as u8).ok_or_else(unrepresentable)
+                    CP1252_HIGH
+                        .iter()
+                        .position(|x| *x == Some(c))
+                        .map(|i| 0x80 + i as u8)
+                        .ok_or_else(unrepresentable)
                 }
             })
             .collect::<Result<_, _>>()?,
@@ -267,12 +330,21 @@ fn textdecodebase64(a: &[Value]) -> FResult {
         .ok_or_else(|| FuncError::arg(1, format!("{enc_name:?} is not a supported IANA encoding name or alias in this Terraform version")))?;
     let bytes = B64.decode(s.as_bytes()).map_err(|e| {
         let off = match e {
-            base64::DecodeError::InvalidByte(o, _) | base64::DecodeError::InvalidLastSymbol(o, _) => o,
+            base64::DecodeError::InvalidByte(o, _)
+            | base64::DecodeError::InvalidLastSymbol(o, _) => o,
             _ => 0,
         };
-        FuncError::arg(0, format!("the given value is has an invalid base64 symbol at offset {off}"))
+        FuncError::arg(
+            0,
+            format!("the given value is has an invalid base64 symbol at offset {off}"),
+        )
     })?;
-    let invalid = || FuncError::arg(0, format!("the given string contains symbols that are not defined for {canonical}"));
+    let invalid = || {
+        FuncError::arg(
+            0,
+            format!("the given string contains symbols that are not defined for {canonical}"),
+        )
+    };
     let text: String = match enc {
         TextEnc::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
         TextEnc::Utf16 | TextEnc::Utf16Le | TextEnc::Utf16Be => {
@@ -285,7 +357,20 @@ fn textdecodebase64(a: &[Value]) -> FResult {
                     body = &body[2..];
                 }
             }
-            let units: Vec<u16> = body.chunks(2).map(|c| if c.len() == 2 { if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) } } else { 0xfffd }).collect();
+            let units: Vec<u16> = body
+                .chunks(2)
+                .map(|c| {
+                    if c.len() == 2 {
+                        if le {
+                            u16::from_le_bytes([c[0], c[1]])
+                        } else {
+                            u16::from_be_bytes([c[0], c[1]])
+                        }
+                    } else {
+                        0xfffd
+                    }
+                })
+                .collect();
             String::from_utf16_lossy(&units)
         }
         TextEnc::Latin1 => bytes.iter().map(|b| *b as char).collect(),
@@ -305,7 +390,9 @@ fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -322,9 +409,14 @@ fn urldecode(a: &[Value]) -> FResult {
     while i < b.len() {
         match b[i] {
             b'%' => {
-                let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
-                    Some(v) if b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() => out.push(v),
+                    Some(v) if b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() => {
+                        out.push(v)
+                    }
                     _ => {
                         let end = (i + 3).min(b.len());
                         let bad = String::from_utf8_lossy(&b[i..end]);
@@ -343,14 +435,19 @@ fn urldecode(a: &[Value]) -> FResult {
             }
         }
     }
-    String::from_utf8(out).map(|s| sv(&s)).map_err(|_| FuncError::new("the result of decoding the provided string is not valid UTF-8"))
+    String::from_utf8(out).map(|s| sv(&s)).map_err(|_| {
+        FuncError::new("the result of decoding the provided string is not valid UTF-8")
+    })
 }
 
 // ---- CSV -------------------------------------------------------------------------------
 
 fn csvdecode(a: &[Value]) -> FResult {
     let s = str_arg(a, 0)?;
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(s.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(s.as_bytes());
     let mut records = rdr.records();
     let headers: Vec<String> = match records.next() {
         None => return Err(FuncError::new("missing header line")),
@@ -362,7 +459,9 @@ fn csvdecode(a: &[Value]) -> FResult {
         let rec = rec.map_err(|e| csv_error(&e, 0))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         if rec.len() != headers.len() {
-            return Err(FuncError::new(format!("CSV parse error on line {line}: wrong number of fields")));
+            return Err(FuncError::new(format!(
+                "CSV parse error on line {line}: wrong number of fields"
+            )));
         }
         let mut m = BTreeMap::new();
         for (h, v) in headers.iter().zip(rec.iter()) {
@@ -386,9 +485,12 @@ fn yamldecode(s: &str) -> FResult {
         !t.is_empty() && !t.starts_with('#') && t != "---"
     });
     if !has_content {
-        return Err(FuncError::new("on line 1, column 1: missing start of document"));
+        return Err(FuncError::new(
+            "on line 1, column 1: missing start of document",
+        ));
     }
-    let y: serde_yaml::Value = serde_yaml::from_str(s).map_err(|e| FuncError::new(e.to_string()))?;
+    let y: serde_yaml::Value =
+        serde_yaml::from_str(s).map_err(|e| FuncError::new(e.to_string()))?;
     yaml_value(&y).map_err(FuncError::new)
 }
 
@@ -405,7 +507,9 @@ fn yaml_value(y: &serde_yaml::Value) -> Result<Value, String> {
             for (k, v) in m {
                 let key = match k {
                     Y::String(s) => s.clone(),
-                    Y::Number(_) | Y::Bool(_) | Y::Null => conv::to_string(&yaml_value(k)?).unwrap_or_else(|_| "null".into()),
+                    Y::Number(_) | Y::Bool(_) | Y::Null => {
+                        conv::to_string(&yaml_value(k)?).unwrap_or_else(|_| "null".into())
+                    }
                     _ => return Err("only scalar values can be used as mapping keys".into()),
                 };
                 out.insert(key, yaml_value(v)?);
@@ -444,12 +548,19 @@ fn is_break(c: char) -> bool {
 /// go-yaml's is_printable.
 fn is_printable(c: char) -> bool {
     let u = c as u32;
-    u == 0x0a || (0x20..=0x7e).contains(&u) || (0xa0..=0xd7ff).contains(&u) || ((0xe000..=0xfffd).contains(&u) && u != 0xfeff)
+    u == 0x0a
+        || (0x20..=0x7e).contains(&u)
+        || (0xa0..=0xd7ff).contains(&u)
+        || ((0xe000..=0xfffd).contains(&u) && u != 0xfeff)
 }
 
 impl Yaml {
     fn column(&self) -> usize {
-        self.out.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0)
+        self.out
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
     }
 
     fn indent_to(&mut self, n: usize) {
@@ -551,7 +662,16 @@ impl Yaml {
         }
         self.out.push('\n');
         let pad = " ".repeat(indent);
-        let body: Vec<String> = s.split('\n').map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") }).collect();
+        let body: Vec<String> = s
+            .split('\n')
+            .map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    format!("{pad}{l}")
+                }
+            })
+            .collect();
         self.out.push_str(&body.join("\n"));
         if s.ends_with('\n') {
             // The last break is already written; drop the newline `value` will add.
@@ -621,7 +741,10 @@ fn double_quoted_key(k: &str) -> String {
 /// go-yaml's analysis: may this string be written as a literal block?
 fn literal_allowed(s: &str) -> bool {
     let chars: Vec<char> = s.chars().collect();
-    if chars.iter().any(|c| !is_printable(*c) && !is_break(*c) || *c == '\u{feff}') {
+    if chars
+        .iter()
+        .any(|c| !is_printable(*c) && !is_break(*c) || *c == '\u{feff}')
+    {
         return false;
     }
     if chars.iter().any(|c| matches!(c, '\r' | '\u{85}')) {

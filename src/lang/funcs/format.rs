@@ -24,14 +24,18 @@ pub(super) fn format_func(a: &[Value]) -> FResult {
     if a[1..].iter().any(|v| !v.is_wholly_known()) {
         return Ok(Value::Unknown(Type::String));
     }
-    format_values(&f, &a[1..]).map(|s| sv(&s)).map_err(FuncError::new)
+    format_values(&f, &a[1..])
+        .map(|s| sv(&s))
+        .map_err(FuncError::new)
 }
 
 pub(super) fn formatlist_func(a: &[Value]) -> FResult {
     let f = str_arg(a, 0)?;
     let args = &a[1..];
     if args.is_empty() {
-        return format_values(&f, args).map(|s| Value::List(vec![sv(&s)])).map_err(FuncError::new);
+        return format_values(&f, args)
+            .map(|s| Value::List(vec![sv(&s)]))
+            .map_err(FuncError::new);
     }
     let mut iter_len: Option<(usize, usize)> = None;
     let mut unknown = false;
@@ -77,7 +81,11 @@ pub(super) fn formatlist_func(a: &[Value]) -> FResult {
         }
         match format_values(&f, &fa) {
             Ok(s) => out.push(sv(&s)),
-            Err(e) => return Err(FuncError::new(format!("error on format iteration {it}: {e}"))),
+            Err(e) => {
+                return Err(FuncError::new(format!(
+                    "error on format iteration {it}: {e}"
+                )))
+            }
         }
     }
     Ok(Value::List(out))
@@ -117,7 +125,11 @@ pub(super) fn format_values(f: &str, args: &[Value]) -> Result<String, String> {
             p += 1;
             continue;
         }
-        let mut v = Verb { offset: ts, arg: next_arg, ..Default::default() };
+        let mut v = Verb {
+            offset: ts,
+            arg: next_arg,
+            ..Default::default()
+        };
         let eof = |p: usize| p >= b.len();
         // flags
         while !eof(p) {
@@ -180,35 +192,54 @@ pub(super) fn format_values(f: &str, args: &[Value]) -> Result<String, String> {
         p += 1;
         v.raw = &f[ts..p];
         if v.width.is_some_and(|w| w > MAX_WIDTH) || v.prec.is_some_and(|w| w > MAX_WIDTH) {
-            return Err(format!("unsupported value for {:?} at {}: width or precision is too large", v.raw, v.offset));
+            return Err(format!(
+                "unsupported value for {:?} at {}: width or precision is too large",
+                v.raw, v.offset
+            ));
         }
         let s = append(&v, args)?;
         out.extend_from_slice(s.as_bytes());
         next_arg = v.arg + 1;
     }
     // Only whole UTF-8 sequences were copied, so this cannot fail; be lossy regardless.
-    Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 fn append(v: &Verb, args: &[Value]) -> Result<String, String> {
     let Some(arg) = v.arg.checked_sub(1).and_then(|i| args.get(i)) else {
-        return Err(format!("not enough arguments for {:?} at {}: need index {} but have {} total", v.raw, v.offset, v.arg, args.len()));
+        return Err(format!(
+            "not enough arguments for {:?} at {}: need index {} but have {} total",
+            v.raw,
+            v.offset,
+            v.arg,
+            args.len()
+        ));
     };
     let arg = arg.unmark().0;
     if v.mode != 'v' && arg.is_null() {
-        return Err(format!("unsupported value for {:?} at {}: null value cannot be formatted", v.raw, v.offset));
+        return Err(format!(
+            "unsupported value for {:?} at {}: null value cannot be formatted",
+            v.raw, v.offset
+        ));
     }
-    let unsupported = |m: String| format!("unsupported value for {:?} at {}: {}", v.raw, v.offset, m);
+    let unsupported =
+        |m: String| format!("unsupported value for {:?} at {}: {}", v.raw, v.offset, m);
     match v.mode {
         'v' => {
             if !v.sharp {
                 match arg {
                     Value::String(s) => return Ok(pad_width(v, s.clone())),
-                    Value::Number(n) => return Ok(pad_width(v, format_float(n.as_f64(), 'g', None))),
+                    Value::Number(n) => {
+                        return Ok(pad_width(v, format_float(n.as_f64(), 'g', None)))
+                    }
                     _ => {}
                 }
             }
-            Ok(pad_width(v, super::encoding::to_json(arg).map_err(unsupported)?))
+            Ok(pad_width(
+                v,
+                super::encoding::to_json(arg).map_err(unsupported)?,
+            ))
         }
         't' => {
             let b = conv::to_bool(arg).map_err(unsupported)?;
@@ -235,7 +266,10 @@ fn append(v: &Verb, args: &[Value]) -> Result<String, String> {
             }
             Ok(pad_width(v, s))
         }
-        m => Err(format!("unsupported format verb '{m}' in {:?} at offset {}", v.raw, v.offset)),
+        m => Err(format!(
+            "unsupported format verb '{m}' in {:?} at offset {}",
+            v.raw, v.offset
+        )),
     }
 }
 
@@ -315,7 +349,12 @@ fn format_int(v: &Verb, n: f64) -> String {
             left = d;
         }
     }
-    format!("{}{sign}{prefix}{}{digits}{}", " ".repeat(left), "0".repeat(zeros), " ".repeat(right))
+    format!(
+        "{}{sign}{prefix}{}{digits}{}",
+        " ".repeat(left),
+        "0".repeat(zeros),
+        " ".repeat(right)
+    )
 }
 
 /// Digits of a huge integral double in base 2, 8 or 16.
@@ -335,9 +374,15 @@ fn big_radix(a: f64, mode: char) -> String {
     let bin = "0".repeat(pad) + &bin;
     let mut out = String::new();
     for chunk in bin.as_bytes().chunks(group) {
-        let d = chunk.iter().fold(0u32, |acc, b| acc * 2 + (b - b'0') as u32);
+        let d = chunk
+            .iter()
+            .fold(0u32, |acc, b| acc * 2 + (b - b'0') as u32);
         let c = std::char::from_digit(d, 16).unwrap_or('0');
-        out.push(if mode == 'X' { c.to_ascii_uppercase() } else { c });
+        out.push(if mode == 'X' {
+            c.to_ascii_uppercase()
+        } else {
+            c
+        });
     }
     let t = out.trim_start_matches('0');
     if t.is_empty() {
@@ -364,7 +409,11 @@ fn float_with_flags(v: &Verb, n: f64) -> String {
     } else {
         sign = "";
     }
-    let padding = v.width.filter(|w| *w > sign.len() + buf.len()).map(|w| w - sign.len() - buf.len()).unwrap_or(0);
+    let padding = v
+        .width
+        .filter(|w| *w > sign.len() + buf.len())
+        .map(|w| w - sign.len() - buf.len())
+        .unwrap_or(0);
     if v.zero && n.is_finite() {
         format!("{sign}{}{buf}", "0".repeat(padding))
     } else if v.minus {
@@ -407,7 +456,11 @@ impl Decimal {
 /// (6 for e/f, shortest for g).
 pub(super) fn format_float(n: f64, mode: char, prec: Option<usize>) -> String {
     if n.is_infinite() {
-        return if n > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if n > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let neg = n < 0.0;
     let a = n.abs();
@@ -432,9 +485,15 @@ pub(super) fn format_float(n: f64, mode: char, prec: Option<usize>) -> String {
                 let lead = all.len() - all.trim_start_matches('0').len();
                 let digits = &all[lead..];
                 if digits.is_empty() {
-                    Decimal { mant: vec![], exp: 0 }
+                    Decimal {
+                        mant: vec![],
+                        exp: 0,
+                    }
                 } else {
-                    let mut dd = Decimal { mant: digits.as_bytes().to_vec(), exp: ip.len() as i64 - lead as i64 };
+                    let mut dd = Decimal {
+                        mant: digits.as_bytes().to_vec(),
+                        exp: ip.len() as i64 - lead as i64,
+                    };
                     while dd.mant.last() == Some(&b'0') {
                         dd.mant.pop();
                     }

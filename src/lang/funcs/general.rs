@@ -21,7 +21,10 @@ pub(super) fn call(name: &str, a: &[Value]) -> Option<FResult> {
         "nonsensitive" => match &a[0] {
             Value::Sensitive(v) => Ok((**v).clone()),
             Value::Unknown(_) => Ok(a[0].clone()),
-            _ => Err(FuncError::arg(0, "the given value is not sensitive, so this call is redundant")),
+            _ => Err(FuncError::arg(
+                0,
+                "the given value is not sensitive, so this call is redundant",
+            )),
         },
         "type" => Ok(Value::String(a[0].type_of().to_string())),
         _ => return None,

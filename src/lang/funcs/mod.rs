@@ -45,10 +45,16 @@ pub struct FuncError {
 
 impl FuncError {
     pub fn new(message: impl Into<String>) -> FuncError {
-        FuncError { arg: None, message: message.into() }
+        FuncError {
+            arg: None,
+            message: message.into(),
+        }
     }
     pub fn arg(i: usize, message: impl Into<String>) -> FuncError {
-        FuncError { arg: Some(i), message: message.into() }
+        FuncError {
+            arg: Some(i),
+            message: message.into(),
+        }
     }
     /// Terraform's diagnostic summary for this error.
     pub fn summary(&self) -> &'static str {
@@ -62,7 +68,11 @@ impl FuncError {
     /// `Invalid value for "str" parameter: string required.`
     pub fn detail(&self, func: &str) -> String {
         match self.arg {
-            Some(i) => format!("Invalid value for \"{}\" parameter: {}.", param_name(func, i).unwrap_or("?"), self.message),
+            Some(i) => format!(
+                "Invalid value for \"{}\" parameter: {}.",
+                param_name(func, i).unwrap_or("?"),
+                self.message
+            ),
             None => format!("Call to function \"{func}\" failed: {}.", self.message),
         }
     }
@@ -102,8 +112,18 @@ struct Spec {
     flags: u8,
 }
 
-const fn s(name: &'static str, params: &'static [&'static str], var: Option<&'static str>, flags: u8) -> Spec {
-    Spec { name, params, var, flags }
+const fn s(
+    name: &'static str,
+    params: &'static [&'static str],
+    var: Option<&'static str>,
+    flags: u8,
+) -> Spec {
+    Spec {
+        name,
+        params,
+        var,
+        flags,
+    }
 }
 
 const P: u8 = PARTIAL_OK;
@@ -221,7 +241,12 @@ static SPECS: &[Spec] = &[
     s("uuid", &[], None, 0),
     s("uuidv5", &["namespace", "name"], None, 0),
     // IP network
-    s("cidrcontains", &["containing_prefix", "contained_ip_or_prefix"], None, 0),
+    s(
+        "cidrcontains",
+        &["containing_prefix", "contained_ip_or_prefix"],
+        None,
+        0,
+    ),
     s("cidrhost", &["prefix", "hostnum"], None, 0),
     s("cidrnetmask", &["prefix"], None, 0),
     s("cidrsubnet", &["prefix", "newbits", "netnum"], None, 0),
@@ -229,15 +254,30 @@ static SPECS: &[Spec] = &[
     // type conversion and general
     s("can", &["expression"], None, EVALUATOR),
     s("try", &["expressions"], Some("expressions"), EVALUATOR),
-    s("nonsensitive", &["value"], None, NULL_OK | UNKNOWN_OK | P | MARKS_OK),
-    s("sensitive", &["value"], None, NULL_OK | UNKNOWN_OK | P | MARKS_OK),
+    s(
+        "nonsensitive",
+        &["value"],
+        None,
+        NULL_OK | UNKNOWN_OK | P | MARKS_OK,
+    ),
+    s(
+        "sensitive",
+        &["value"],
+        None,
+        NULL_OK | UNKNOWN_OK | P | MARKS_OK,
+    ),
     s("tobool", &["v"], None, NULL_OK | UNKNOWN_OK | P),
     s("tolist", &["v"], None, NULL_OK | UNKNOWN_OK | P),
     s("tomap", &["v"], None, NULL_OK | UNKNOWN_OK | P),
     s("tonumber", &["v"], None, NULL_OK | UNKNOWN_OK | P),
     s("toset", &["v"], None, NULL_OK | UNKNOWN_OK | P),
     s("tostring", &["v"], None, NULL_OK | UNKNOWN_OK | P),
-    s("type", &["value"], None, NULL_OK | UNKNOWN_OK | P | MARKS_OK),
+    s(
+        "type",
+        &["value"],
+        None,
+        NULL_OK | UNKNOWN_OK | P | MARKS_OK,
+    ),
 ];
 
 fn spec(name: &str) -> Option<&'static Spec> {
@@ -255,7 +295,14 @@ pub fn arity(name: &str) -> Option<(usize, Option<usize>)> {
     Some(match name {
         // `try` has one required parameter and more variadic ones.
         "try" => (1, None),
-        _ => (sp.params.len(), if sp.var.is_some() { None } else { Some(sp.params.len()) }),
+        _ => (
+            sp.params.len(),
+            if sp.var.is_some() {
+                None
+            } else {
+                Some(sp.params.len())
+            },
+        ),
     })
 }
 
@@ -276,10 +323,14 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// Calls function `name` with already-evaluated arguments.
 pub fn call(name: &str, args: Vec<Value>, ctx: &FuncCtx) -> Result<Value, FuncError> {
     let Some(sp) = spec(name) else {
-        return Err(FuncError::new(format!("There is no function named \"{name}\"")));
+        return Err(FuncError::new(format!(
+            "There is no function named \"{name}\""
+        )));
     };
     if sp.flags & EVALUATOR != 0 {
-        return Err(FuncError::new(format!("function \"{name}\" is evaluated by the expression evaluator")));
+        return Err(FuncError::new(format!(
+            "function \"{name}\" is evaluated by the expression evaluator"
+        )));
     }
     let (min, max) = arity(name).unwrap_or((0, None));
     if args.len() < min || max.is_some_and(|m| args.len() > m) {
@@ -313,9 +364,19 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &FuncCtx) -> Result<Value, FuncEr
 fn arity_message(sp: &Spec, got: usize) -> String {
     let n = sp.params.len();
     if sp.var.is_some() {
-        format!("Function \"{}\" expects at least {} argument(s). Missing value for \"{}\"", sp.name, n, sp.params.get(got).copied().unwrap_or("?"))
+        format!(
+            "Function \"{}\" expects at least {} argument(s). Missing value for \"{}\"",
+            sp.name,
+            n,
+            sp.params.get(got).copied().unwrap_or("?")
+        )
     } else if got < n {
-        format!("Function \"{}\" expects {} argument(s). Missing value for \"{}\"", sp.name, n, sp.params.get(got).copied().unwrap_or("?"))
+        format!(
+            "Function \"{}\" expects {} argument(s). Missing value for \"{}\"",
+            sp.name,
+            n,
+            sp.params.get(got).copied().unwrap_or("?")
+        )
     } else {
         format!("Function \"{}\" expects only {} argument(s)", sp.name, n)
     }
@@ -349,7 +410,9 @@ fn dispatch(name: &str, a: &[Value], ctx: &FuncCtx) -> FResult {
     if let Some(r) = general::call(name, a) {
         return r;
     }
-    Err(FuncError::new(format!("function {name} is not implemented yet")))
+    Err(FuncError::new(format!(
+        "function {name} is not implemented yet"
+    )))
 }
 
 // ---- argument helpers shared by the submodules ---------------------------------------
@@ -364,11 +427,6 @@ pub(crate) fn num_arg(a: &[Value], i: usize) -> Result<Number, FuncError> {
     conv::to_number(arg(a, i)?).map_err(|m| FuncError::arg(i, m))
 }
 
-/// Argument `i` as a bool ("true"/"false" convert).
-pub(crate) fn bool_arg(a: &[Value], i: usize) -> Result<bool, FuncError> {
-    conv::to_bool(arg(a, i)?).map_err(|m| FuncError::arg(i, m))
-}
-
 /// Argument `i` as a whole number fitting i64, with cty's gocty messages.
 pub(crate) fn int_arg(a: &[Value], i: usize) -> Result<i64, FuncError> {
     let n = num_arg(a, i)?;
@@ -376,7 +434,12 @@ pub(crate) fn int_arg(a: &[Value], i: usize) -> Result<i64, FuncError> {
     if f.fract() != 0.0 {
         return Err(FuncError::arg(i, "value must be a whole number"));
     }
-    n.as_i64().ok_or_else(|| FuncError::arg(i, "value must be a whole number, between -9223372036854775808 and 9223372036854775807"))
+    n.as_i64().ok_or_else(|| {
+        FuncError::arg(
+            i,
+            "value must be a whole number, between -9223372036854775808 and 9223372036854775807",
+        )
+    })
 }
 
 /// Argument `i` as list elements (list, set or tuple, unified to one type).
@@ -390,5 +453,6 @@ pub(crate) fn str_list_arg(a: &[Value], i: usize) -> Result<Vec<Value>, FuncErro
 }
 
 fn arg(a: &[Value], i: usize) -> Result<&Value, FuncError> {
-    a.get(i).ok_or_else(|| FuncError::arg(i, "missing argument"))
+    a.get(i)
+        .ok_or_else(|| FuncError::arg(i, "missing argument"))
 }

@@ -74,16 +74,32 @@ fn parseint(a: &[Value]) -> FResult {
     let s = match &a[0] {
         Value::String(s) => s.clone(),
         other => {
-            return Err(FuncError::arg(0, format!("first argument must be a string, not {}", other.friendly_type())));
+            return Err(FuncError::arg(
+                0,
+                format!(
+                    "first argument must be a string, not {}",
+                    other.friendly_type()
+                ),
+            ));
         }
     };
     let base_n = num_arg(a, 1)?;
     let base = match base_n.as_i64() {
         Some(b) if (2..=62).contains(&b) => b as u32,
-        _ => return Err(FuncError::arg(1, "base must be a whole number between 2 and 62 inclusive")),
+        _ => {
+            return Err(FuncError::arg(
+                1,
+                "base must be a whole number between 2 and 62 inclusive",
+            ))
+        }
     };
     let _ = str_arg(a, 0)?;
-    let fail = || FuncError::arg(0, format!("cannot parse {:?} as a base {} integer", s, base));
+    let fail = || {
+        FuncError::arg(
+            0,
+            format!("cannot parse {:?} as a base {} integer", s, base),
+        )
+    };
     let (neg, digits) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -112,7 +128,11 @@ fn parseint(a: &[Value]) -> FResult {
     if !acc.is_finite() {
         return Err(fail());
     }
-    Ok(Value::Number(Number::from_f64(if neg { -acc } else { acc })))
+    Ok(Value::Number(Number::from_f64(if neg {
+        -acc
+    } else {
+        acc
+    })))
 }
 
 #[cfg(test)]

@@ -58,7 +58,10 @@ fn two(a: &[Value]) -> Result<(String, String), FuncError> {
 
 /// Go's unicode.IsSpace.
 fn go_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}') || (c > '\u{ff}' && c.is_whitespace())
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}'
+    ) || (c > '\u{ff}' && c.is_whitespace())
 }
 
 /// Go's strings.ToLower: one-to-one simple case mapping.
@@ -105,7 +108,11 @@ fn title(s: &str) -> String {
     let mut prev = ' ';
     s.chars()
         .map(|c| {
-            let out = if is_sep(prev) { upper(&c.to_string()) } else { c.to_string() };
+            let out = if is_sep(prev) {
+                upper(&c.to_string())
+            } else {
+                c.to_string()
+            };
             prev = c;
             out
         })
@@ -144,7 +151,9 @@ fn join(a: &[Value]) -> FResult {
                     return Err(FuncError::arg(
                         ai,
                         if lists.len() > 1 {
-                            format!("element {ei} of list {ai} is null; cannot concatenate null values")
+                            format!(
+                                "element {ei} of list {ai} is null; cannot concatenate null values"
+                            )
                         } else {
                             format!("element {ei} is null; cannot concatenate null values")
                         },
@@ -195,14 +204,26 @@ fn substr(a: &[Value]) -> FResult {
     // offset is within 0..total here, so the conversion cannot fail.
     let start = usize::try_from(offset).unwrap_or(gs.len());
     let rest = &gs[start..];
-    let take = if length < 0 { rest.len() } else { usize::try_from(length).unwrap_or(usize::MAX).min(rest.len()) };
+    let take = if length < 0 {
+        rest.len()
+    } else {
+        usize::try_from(length)
+            .unwrap_or(usize::MAX)
+            .min(rest.len())
+    };
     Ok(sv(&rest[..take].concat()))
 }
 
 fn compile(pattern: &str) -> Result<Regex, String> {
     Regex::new(pattern).map_err(|e| {
         let msg = e.to_string();
-        let last = msg.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim().to_string();
+        let last = msg
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string();
         last.strip_prefix("error: ").unwrap_or(&last).to_string()
     })
 }
@@ -210,14 +231,22 @@ fn compile(pattern: &str) -> Result<Regex, String> {
 fn regex_func(a: &[Value], all: bool) -> FResult {
     let pattern = str_arg(a, 0)?;
     let s = str_arg(a, 1)?;
-    let re = compile(&pattern).map_err(|m| FuncError::arg(0, format!("invalid regexp pattern: {m}")))?;
+    let re =
+        compile(&pattern).map_err(|m| FuncError::arg(0, format!("invalid regexp pattern: {m}")))?;
     let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
     let named = names.iter().filter(|n| n.is_some()).count();
     if named > 0 && named != names.len() {
-        return Err(FuncError::arg(0, "invalid regexp pattern: cannot mix both named and unnamed capture groups"));
+        return Err(FuncError::arg(
+            0,
+            "invalid regexp pattern: cannot mix both named and unnamed capture groups",
+        ));
     }
     let result = |caps: &regex::Captures| -> Value {
-        let get = |i: usize| caps.get(i).map(|m| sv(m.as_str())).unwrap_or(Value::Null(Type::String));
+        let get = |i: usize| {
+            caps.get(i)
+                .map(|m| sv(m.as_str()))
+                .unwrap_or(Value::Null(Type::String))
+        };
         if names.is_empty() {
             get(0)
         } else if named > 0 {
@@ -233,11 +262,15 @@ fn regex_func(a: &[Value], all: bool) -> FResult {
         }
     };
     if all {
-        Ok(Value::List(re.captures_iter(&s).map(|c| result(&c)).collect()))
+        Ok(Value::List(
+            re.captures_iter(&s).map(|c| result(&c)).collect(),
+        ))
     } else {
         match re.captures(&s) {
             Some(c) => Ok(result(&c)),
-            None => Err(FuncError::new("pattern did not match any part of the given string")),
+            None => Err(FuncError::new(
+                "pattern did not match any part of the given string",
+            )),
         }
     }
 }
@@ -247,7 +280,8 @@ fn replace(a: &[Value]) -> FResult {
     let sub = str_arg(a, 1)?;
     let rep = str_arg(a, 2)?;
     if sub.len() > 1 && sub.starts_with('/') && sub.ends_with('/') {
-        let re = compile(&sub[1..sub.len() - 1]).map_err(|m| FuncError::new(format!("error parsing regexp: {m}")))?;
+        let re = compile(&sub[1..sub.len() - 1])
+            .map_err(|m| FuncError::new(format!("error parsing regexp: {m}")))?;
         return Ok(sv(&re.replace_all(&s, rep.as_str())));
     }
     if sub.is_empty() {
@@ -282,22 +316,43 @@ mod tests {
             ("join(\",\", [\"a\"], [\"b\", 1])", "\"a,b,1\""),
             ("join(\"-\", toset([\"b\",\"a\"]))", "\"a-b\""),
             ("join(\",\")", "!at least one list is required"),
-            ("join(\",\", [null])", "!element 0 is null; cannot concatenate null values [arg 1]"),
-            ("join(\",\", [\"a\"], [null])", "!element 0 of list 2 is null; cannot concatenate null values [arg 2]"),
+            (
+                "join(\",\", [null])",
+                "!element 0 is null; cannot concatenate null values [arg 1]",
+            ),
+            (
+                "join(\",\", [\"a\"], [null])",
+                "!element 0 of list 2 is null; cannot concatenate null values [arg 2]",
+            ),
             ("join(\",\", null)", "!argument must not be null"),
             ("lower(\"ΑΣ\")", "\"ασ\""),
             ("upper(\"ß\")", "\"ß\""),
             ("upper(5)", "\"5\""),
             ("upper([1])", "!string required"),
             ("regex(\"(a)(b)?\", \"a\")", "[ \"a\", null, ]"),
-            ("regex(\"(?P<x>a)(?P<y>b)?\", \"ac\")", "{ \"x\" = \"a\" \"y\" = null }"),
+            (
+                "regex(\"(?P<x>a)(?P<y>b)?\", \"ac\")",
+                "{ \"x\" = \"a\" \"y\" = null }",
+            ),
             ("regex(\"[a-z]+\", \"12abc3\")", "\"abc\""),
-            ("regex(\"a(b)\", \"xyz\")", "!pattern did not match any part of the given string"),
-            ("regex(\"(?P<x>a)(b)\", \"ab\")", "!invalid regexp pattern: cannot mix both named and unnamed capture groups"),
+            (
+                "regex(\"a(b)\", \"xyz\")",
+                "!pattern did not match any part of the given string",
+            ),
+            (
+                "regex(\"(?P<x>a)(b)\", \"ab\")",
+                "!invalid regexp pattern: cannot mix both named and unnamed capture groups",
+            ),
             ("regex(\"(\", \"a\")", "!invalid regexp pattern"),
-            ("regexall(\"(a)(b)\", \"abab\")", "tolist([ [ \"a\", \"b\", ], [ \"a\", \"b\", ], ])"),
+            (
+                "regexall(\"(a)(b)\", \"abab\")",
+                "tolist([ [ \"a\", \"b\", ], [ \"a\", \"b\", ], ])",
+            ),
             ("regexall(\"a\", \"bbb\")", "tolist([])"),
-            ("regexall(\"(?P<x>a)\", \"aa\")", "tolist([ { \"x\" = \"a\" }, { \"x\" = \"a\" }, ])"),
+            (
+                "regexall(\"(?P<x>a)\", \"aa\")",
+                "tolist([ { \"x\" = \"a\" }, { \"x\" = \"a\" }, ])",
+            ),
             ("regexall(\"(\", \"aa\")", E),
             ("replace(\"hello\", \"/l(l)?/\", \"[$1]\")", "\"he[l]o\""),
             ("replace(\"a.b\", \".\", \"-\")", "\"a-b\""),
@@ -318,7 +373,10 @@ mod tests {
             ("substr(\"\", -1, 1)", "\"\""),
             ("substr(\"abc\", 1, -2)", "\"bc\""),
             ("substr(\"abc\", 1.5, 1)", "!value must be a whole number"),
-            ("title(\"hello wORLD foo-bar o'neil 1st\")", "\"Hello WORLD Foo-Bar O'Neil 1st\""),
+            (
+                "title(\"hello wORLD foo-bar o'neil 1st\")",
+                "\"Hello WORLD Foo-Bar O'Neil 1st\"",
+            ),
             ("title([])", E),
             ("trim(\"?!hello?!\", \"!?\")", "\"hello\""),
             ("trim(\"a\", [])", E),

@@ -18,7 +18,10 @@ pub fn check(cases: &[(&str, &str)]) {
 }
 
 pub fn check_in(dir: &std::path::Path, cases: &[(&str, &str)]) {
-    let ctx = FuncCtx { cwd: dir, impure_unknown: false };
+    let ctx = FuncCtx {
+        cwd: dir,
+        impure_unknown: false,
+    };
     let mut failures = Vec::new();
     for (expr, want) in cases {
         let got = eval(expr, &ctx);
@@ -31,15 +34,23 @@ pub fn check_in(dir: &std::path::Path, cases: &[(&str, &str)]) {
             }
             (Err(e), Some(msg)) => {
                 if !e.contains(msg) {
-                    failures.push(format!("{expr}\n   got error: {e}\n  want error containing: {msg}"));
+                    failures.push(format!(
+                        "{expr}\n   got error: {e}\n  want error containing: {msg}"
+                    ));
                 }
             }
-            (Ok(v), Some(_)) => failures.push(format!("{expr}\n   got: {}\n  want an error", render(&v))),
+            (Ok(v), Some(_)) => {
+                failures.push(format!("{expr}\n   got: {}\n  want an error", render(&v)))
+            }
             (Err(e), None) => failures.push(format!("{expr}\n   got error: {e}\n  want: {want}")),
         }
     }
     if !failures.is_empty() {
-        panic!("{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+        panic!(
+            "{} case(s) failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }
 
@@ -49,7 +60,11 @@ fn norm(s: &str) -> String {
 
 /// Evaluates an expression; errors are rendered as "message [arg i]".
 pub fn eval(src: &str, ctx: &FuncCtx) -> Result<Value, String> {
-    let mut p = Parser { s: src.as_bytes(), i: 0, ctx };
+    let mut p = Parser {
+        s: src.as_bytes(),
+        i: 0,
+        ctx,
+    };
     let v = p.expr()?;
     p.ws();
     if p.i != p.s.len() {
@@ -86,7 +101,10 @@ impl Parser<'_, '_> {
         if self.eat(c) {
             Ok(())
         } else {
-            Err(format!("test parser: expected {:?} at {}", c as char, self.i))
+            Err(format!(
+                "test parser: expected {:?} at {}",
+                c as char, self.i
+            ))
         }
     }
     fn expr(&mut self) -> Result<Value, String> {
@@ -105,7 +123,11 @@ impl Parser<'_, '_> {
                 self.i += 1;
                 let mut m = BTreeMap::new();
                 while !self.eat(b'}') {
-                    let k = if self.peek() == Some(b'"') { self.string()? } else { self.ident() };
+                    let k = if self.peek() == Some(b'"') {
+                        self.string()?
+                    } else {
+                        self.ident()
+                    };
                     if !self.eat(b'=') {
                         self.expect(b':')?;
                     }
@@ -118,11 +140,18 @@ impl Parser<'_, '_> {
             Some(c) if c == b'-' || c.is_ascii_digit() => {
                 let st = self.i;
                 self.i += 1;
-                while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'.' || ((self.s[self.i] == b'-' || self.s[self.i] == b'+') && matches!(self.s[self.i - 1], b'e' | b'E'))) {
+                while self.i < self.s.len()
+                    && (self.s[self.i].is_ascii_alphanumeric()
+                        || self.s[self.i] == b'.'
+                        || ((self.s[self.i] == b'-' || self.s[self.i] == b'+')
+                            && matches!(self.s[self.i - 1], b'e' | b'E')))
+                {
                     self.i += 1;
                 }
                 let t = std::str::from_utf8(&self.s[st..self.i]).map_err(|e| e.to_string())?;
-                let f: f64 = t.parse().map_err(|_| format!("test parser: bad number {t}"))?;
+                let f: f64 = t
+                    .parse()
+                    .map_err(|_| format!("test parser: bad number {t}"))?;
                 Ok(Value::Number(Number::from_f64(f)))
             }
             Some(_) => {
@@ -161,7 +190,11 @@ impl Parser<'_, '_> {
     fn ident(&mut self) -> String {
         self.ws();
         let st = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_' || self.s[self.i] == b'-') {
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric()
+                || self.s[self.i] == b'_'
+                || self.s[self.i] == b'-')
+        {
             self.i += 1;
         }
         String::from_utf8_lossy(&self.s[st..self.i]).into_owned()
@@ -184,7 +217,8 @@ impl Parser<'_, '_> {
                         b't' => out.push(b'\t'),
                         b'r' => out.push(b'\r'),
                         b'u' => {
-                            let h = std::str::from_utf8(&self.s[self.i..self.i + 4]).map_err(|e| e.to_string())?;
+                            let h = std::str::from_utf8(&self.s[self.i..self.i + 4])
+                                .map_err(|e| e.to_string())?;
                             let cp = u32::from_str_radix(h, 16).map_err(|e| e.to_string())?;
                             let ch = char::from_u32(cp).unwrap_or('?');
                             out.extend(ch.to_string().as_bytes());
@@ -248,7 +282,11 @@ fn render_into(v: &Value, ind: usize, out: &mut String) {
             out.push_str(post);
         }
         Value::Map(m) | Value::Object(m) => {
-            let (pre, post) = if matches!(v, Value::Map(_)) { ("tomap({", "})") } else { ("{", "}") };
+            let (pre, post) = if matches!(v, Value::Map(_)) {
+                ("tomap({", "})")
+            } else {
+                ("{", "}")
+            };
             out.push_str(pre);
             if !m.is_empty() {
                 out.push('\n');
@@ -275,11 +313,17 @@ fn api() {
     assert_eq!(super::arity("templatefile"), Some((2, Some(2))));
     assert_eq!(super::arity("lookup"), Some((2, None)));
     assert!(super::names().any(|n| n == "cidrsubnets"));
-    let ctx = FuncCtx { cwd: std::path::Path::new("."), impure_unknown: true };
+    let ctx = FuncCtx {
+        cwd: std::path::Path::new("."),
+        impure_unknown: true,
+    };
     assert!(super::call("uuid", vec![], &ctx).is_ok_and(|v| v.is_unknown()));
     assert!(super::call("try", vec![Value::null()], &ctx).is_err());
     let e = super::call("upper", vec![Value::List(vec![])], &ctx).err();
-    assert_eq!(e.map(|e| e.detail("upper")), Some("Invalid value for \"str\" parameter: string required.".to_string()));
+    assert_eq!(
+        e.map(|e| e.detail("upper")),
+        Some("Invalid value for \"str\" parameter: string required.".to_string())
+    );
 }
 
 #[test]
@@ -288,7 +332,10 @@ fn marks_and_unknowns() {
         ("upper(unknown)", "(known after apply)"),
         ("upper(sensitive(\"a\"))", "(sensitive)"),
         ("nonsensitive(sensitive(\"a\"))", "\"a\""),
-        ("nonsensitive(\"a\")", "!the given value is not sensitive, so this call is redundant"),
+        (
+            "nonsensitive(\"a\")",
+            "!the given value is not sensitive, so this call is redundant",
+        ),
         ("length([unknown, 1])", "2"),
         ("join(\",\", [unknown])", "(known after apply)"),
         ("upper(null)", "!argument must not be null"),
