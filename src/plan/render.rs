@@ -769,10 +769,10 @@ fn longest_common_subsequence(xs: &[Value], ys: &[Value]) -> Vec<Value> {
         let w = xm.len();
         let mut c = vec![0usize; xm.len() * ym.len()];
         let mut eqs = vec![false; xm.len() * ym.len()];
-        for y in 0..ym.len() {
-            for x in 0..w {
+        for (y, yv) in ym.iter().enumerate() {
+            for (x, xv) in xm.iter().enumerate() {
                 let idx = w * y + x;
-                if equal_value_and_marks(&xm[x], &ym[y]) {
+                if equal_value_and_marks(xv, yv) {
                     eqs[idx] = true;
                     c[idx] = if x == 0 || y == 0 {
                         1
@@ -2362,51 +2362,53 @@ mod tests {
 
     #[test]
     fn outputs_only() {
-        let mut plan = Plan::default();
-        plan.outputs = vec![
-            OutputChange {
-                name: "ip".into(),
-                action: Action::Create,
-                before: None,
-                after: Some(Value::Unknown(Type::String)),
-                sensitive: false,
-            },
-            OutputChange {
-                name: "name".into(),
-                action: Action::Update,
-                before: Some(s("a")),
-                after: Some(s("b")),
-                sensitive: false,
-            },
-            OutputChange {
-                name: "old".into(),
-                action: Action::Delete,
-                before: Some(s("gone")),
-                after: None,
-                sensitive: false,
-            },
-            OutputChange {
-                name: "password".into(),
-                action: Action::Update,
-                before: Some(s("x")),
-                after: Some(s("y")),
-                sensitive: true,
-            },
-            OutputChange {
-                name: "same".into(),
-                action: Action::NoOp,
-                before: Some(s("z")),
-                after: Some(s("z")),
-                sensitive: false,
-            },
-            OutputChange {
-                name: "list".into(),
-                action: Action::Create,
-                before: None,
-                after: Some(Value::List(vec![s("a"), s("b")])),
-                sensitive: false,
-            },
-        ];
+        let plan = Plan {
+            outputs: vec![
+                OutputChange {
+                    name: "ip".into(),
+                    action: Action::Create,
+                    before: None,
+                    after: Some(Value::Unknown(Type::String)),
+                    sensitive: false,
+                },
+                OutputChange {
+                    name: "name".into(),
+                    action: Action::Update,
+                    before: Some(s("a")),
+                    after: Some(s("b")),
+                    sensitive: false,
+                },
+                OutputChange {
+                    name: "old".into(),
+                    action: Action::Delete,
+                    before: Some(s("gone")),
+                    after: None,
+                    sensitive: false,
+                },
+                OutputChange {
+                    name: "password".into(),
+                    action: Action::Update,
+                    before: Some(s("x")),
+                    after: Some(s("y")),
+                    sensitive: true,
+                },
+                OutputChange {
+                    name: "same".into(),
+                    action: Action::NoOp,
+                    before: Some(s("z")),
+                    after: Some(s("z")),
+                    sensitive: false,
+                },
+                OutputChange {
+                    name: "list".into(),
+                    action: Action::Create,
+                    before: None,
+                    after: Some(Value::List(vec![s("a"), s("b")])),
+                    sensitive: false,
+                },
+            ],
+            ..Plan::default()
+        };
         let out = plain(&plan);
         assert!(!out.contains("same"));
         insta::assert_snapshot!(out);
