@@ -192,14 +192,19 @@ fn concat(a: &[Value]) -> FResult {
         }
     }
     if all_lists {
-        // Lists of different element types make a tuple.
+        // Lists unify to a list of a common element type; otherwise a tuple.
         let tys: Vec<Type> = a
             .iter()
-            .map(|v| v.type_of())
-            .filter(|t| *t != Type::list(Type::Dynamic))
+            .filter_map(|v| v.type_of().element().cloned())
             .collect();
-        if tys.windows(2).all(|w| w[0] == w[1]) {
-            return Ok(Value::List(out));
+        if let Some(et) = conv::unify(&tys) {
+            if let Ok(conv) = out
+                .iter()
+                .map(|v| convert(v, &et))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                return Ok(Value::List(conv));
+            }
         }
     }
     Ok(Value::Tuple(out))
@@ -454,12 +459,16 @@ fn merge(a: &[Value]) -> FResult {
             }
         }
     }
-    if all_maps && a.iter().any(|v| matches!(v, Value::Map(_))) {
-        let tys: Vec<Type> = a
+    // Only non-empty maps of one element type merge to a map (an empty map's element
+    // type is unknown to Terraform, which then builds an object).
+    let maps: Vec<&Value> = a.iter().filter(|v| !v.is_null()).collect();
+    if all_maps
+        && !maps.is_empty()
+        && maps
             .iter()
-            .filter(|v| matches!(v, Value::Map(m) if !m.is_empty()))
-            .map(|v| v.type_of())
-            .collect();
+            .all(|v| matches!(v, Value::Map(m) if !m.is_empty()))
+    {
+        let tys: Vec<Type> = maps.iter().map(|v| v.type_of()).collect();
         if tys.windows(2).all(|w| w[0] == w[1]) {
             return Ok(Value::Map(out));
         }
@@ -521,7 +530,11 @@ fn range(a: &[Value]) -> FResult {
             ));
         }
         out.push(Value::Number(Number::from_f64(x)));
-        x += step;
+        x = if step.fract() != 0.0 || start.fract() != 0.0 {
+            decimal_noise(x + step)
+        } else {
+            x + step
+        };
     }
     Ok(Value::List(out))
 }
@@ -682,7 +695,18 @@ fn sum(a: &[Value]) -> FResult {
         })?;
         total += n.as_f64();
     }
-    Ok(Value::number(total))
+    Ok(Value::number(decimal_noise(total)))
+}
+
+/// Terraform adds numbers exactly (big decimals); `f64` sums of decimal fractions pick
+/// up binary noise (0.1 + 0.2 = 0.30000000000000004). A non-integral result is rounded
+/// to 15 significant digits, which removes that noise; results needing more digits
+/// lose precision (Terraform would keep them).
+fn decimal_noise(x: f64) -> f64 {
+    if x.fract() == 0.0 || !x.is_finite() {
+        return x;
+    }
+    format!("{x:.14e}").parse().unwrap_or(x)
 }
 
 fn transpose(a: &[Value]) -> FResult {
@@ -861,6 +885,12 @@ mod tests {
             ("sort([\"b\", \"a\", 1])", "tolist([ \"1\", \"a\", \"b\", ])"),
             ("sort([[1]])", "!element 0: string required"),
             ("sum([1, 2.5])", "3.5"),
+            ("sum([0.1, 0.2])", "0.3"),
+            ("range(1, 2, 0.25)", "tolist([ 1, 1.25, 1.5, 1.75, ])"),
+            ("range(0, 0.5, 0.1)", "tolist([ 0, 0.1, 0.2, 0.3, 0.4, ])"),
+            ("concat(tolist([\"a\"]), tolist([1]))", "tolist([ \"a\", \"1\", ])"),
+            ("merge(tomap({}), tomap({a=1}))", "{ \"a\" = 1 }"),
+            ("lookup({}, \"a\", null)", "null"),
             ("sum(toset([1,1,2]))", "3"),
             ("sum([])", "!cannot sum an empty list"),
             ("sum(5)", "!cannot sum noniterable"),

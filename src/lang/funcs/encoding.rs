@@ -129,7 +129,17 @@ fn jsondecode(s: &str) -> FResult {
     let mut de = serde_json::Deserializer::from_str(s);
     let j: serde_json::Value = match serde::Deserialize::deserialize(&mut de) {
         Ok(j) => j,
-        Err(e) if e.is_eof() => return Err(FuncError::new("EOF")),
+        Err(e) if e.is_eof() => {
+            // Go reports a truncated literal or string as "unexpected EOF".
+            let t = s.trim_end();
+            let partial =
+                t.ends_with(|c: char| c.is_ascii_alphanumeric()) || t.matches('"').count() % 2 == 1;
+            return Err(FuncError::new(if partial {
+                "unexpected EOF"
+            } else {
+                "EOF"
+            }));
+        }
         Err(e) => return Err(FuncError::new(strip_position(&e.to_string()))),
     };
     if de.end().is_err() {
@@ -454,6 +464,11 @@ fn csvdecode(a: &[Value]) -> FResult {
         Some(Err(e)) => return Err(csv_error(&e, 1)),
         Some(Ok(r)) => r.iter().map(str::to_string).collect(),
     };
+    for (i, h) in headers.iter().enumerate() {
+        if headers[..i].contains(h) {
+            return Err(FuncError::new(format!("duplicate column name {h:?}")));
+        }
+    }
     let mut rows = Vec::new();
     for rec in records {
         let rec = rec.map_err(|e| csv_error(&e, 0))?;
@@ -778,6 +793,8 @@ mod tests {
             ("csvdecode(\"a,b\")", "tolist([])"),
             ("csvdecode(\"a,b\\n1\\n\")", "!CSV parse error on line 2: wrong number of fields"),
             ("csvdecode(\"\")", "!missing header line"),
+            ("csvdecode(\"a,a\\n1,2\\n\")", "!duplicate column name \"a\""),
+            ("jsondecode(\"nul\")", "!unexpected EOF"),
             ("jsonencode(1e21)", "\"1000000000000000000000\""),
             ("jsonencode(1e-7)", "\"0.0000001\""),
             ("jsonencode(0.1)", "\"0.1\""),

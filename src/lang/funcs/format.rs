@@ -414,7 +414,7 @@ fn float_with_flags(v: &Verb, n: f64) -> String {
         .filter(|w| *w > sign.len() + buf.len())
         .map(|w| w - sign.len() - buf.len())
         .unwrap_or(0);
-    if v.zero && n.is_finite() {
+    if v.zero && !v.minus && n.is_finite() {
         format!("{sign}{}{buf}", "0".repeat(padding))
     } else if v.minus {
         format!("{sign}{buf}{}", " ".repeat(padding))

@@ -177,7 +177,12 @@ static SPECS: &[Spec] = &[
     s("keys", &["inputMap"], None, P),
     s("length", &["value"], None, P),
     s("list", &[], Some("vals"), NULL_OK | UNKNOWN_OK | P),
-    s("lookup", &["inputMap", "key"], Some("default"), P),
+    s(
+        "lookup",
+        &["inputMap", "key"],
+        Some("default"),
+        NULL_VAR | P,
+    ),
     s("map", &[], Some("vals"), NULL_OK | UNKNOWN_OK | P),
     s("matchkeys", &["values", "keys", "searchset"], None, 0),
     s("merge", &[], Some("maps"), NULL_VAR | P),

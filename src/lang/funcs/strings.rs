@@ -190,21 +190,23 @@ fn substr(a: &[Value]) -> FResult {
     let length = whole(2)?;
     let gs: Vec<&str> = s.graphemes(true).collect();
     let total = i64::try_from(gs.len()).unwrap_or(i64::MAX);
+    // cty's quirks: a negative offset counts from the end (and may stay negative,
+    // meaning the start); a zero length means "to the end" unless the offset was
+    // non-negative, in which case the result is empty.
     if offset < 0 {
-        if total == 0 {
-            return Ok(sv(""));
-        }
-        offset = offset.saturating_add(total).max(0);
+        offset = offset.saturating_add(total);
     } else if length == 0 {
         return Ok(sv(""));
     }
-    if offset >= total {
+    if offset > total {
         return Ok(sv(""));
     }
-    // offset is within 0..total here, so the conversion cannot fail.
-    let start = usize::try_from(offset).unwrap_or(gs.len());
+    // 0 <= start <= gs.len() here.
+    let start = usize::try_from(offset.max(0))
+        .unwrap_or(gs.len())
+        .min(gs.len());
     let rest = &gs[start..];
-    let take = if length < 0 {
+    let take = if length <= 0 {
         rest.len()
     } else {
         usize::try_from(length)
@@ -372,6 +374,9 @@ mod tests {
             ("substr(\"abc\", 5, 1)", "\"\""),
             ("substr(\"\", -1, 1)", "\"\""),
             ("substr(\"abc\", 1, -2)", "\"bc\""),
+            ("substr(\"abc\", -1, 0)", "\"c\""),
+            ("substr(\"abc\", 0, 0)", "\"\""),
+            ("substr(\"héllo wörld\", 1, 3)", "\"éll\""),
             ("substr(\"abc\", 1.5, 1)", "!value must be a whole number"),
             (
                 "title(\"hello wORLD foo-bar o'neil 1st\")",

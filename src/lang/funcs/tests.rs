@@ -342,3 +342,27 @@ fn marks_and_unknowns() {
         ("length(null)", "!argument must not be null"),
     ]);
 }
+
+/// Prints the rendering of every expression in the file named by `FUNCS_EXPRS` (one per
+/// line), for comparison with `terraform console` output. Run with `--ignored`.
+#[test]
+#[ignore]
+fn differential() {
+    let Ok(path) = std::env::var("FUNCS_EXPRS") else {
+        return;
+    };
+    let src = std::fs::read_to_string(path).unwrap_or_default();
+    let dir = std::env::var("FUNCS_CWD")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir());
+    let ctx = FuncCtx {
+        cwd: &dir,
+        impure_unknown: false,
+    };
+    for line in src.lines().filter(|l| !l.trim().is_empty()) {
+        match eval(line, &ctx) {
+            Ok(v) => println!("{line}  =>  {}", norm(&render(&v))),
+            Err(e) => println!("{line}  =>  ERROR {e}"),
+        }
+    }
+}
