@@ -124,7 +124,8 @@ pub(super) fn parse_timestamp(ts: &str) -> Result<DateTime<FixedOffset>, String>
         0
     } else {
         let b = v.as_bytes();
-        if b.len() < 6 || !(b[0] == b'+' || b[0] == b'-') || b[3] != b':' {
+        let digits_ok = b.len() >= 6 && [1, 2, 4, 5].iter().all(|i| b[*i].is_ascii_digit());
+        if !digits_ok || !(b[0] == b'+' || b[0] == b'-') || b[3] != b':' {
             return Err(parse_error("Z07:00", v, ""));
         }
         let hh: i32 = v[1..3].parse().map_err(|_| parse_error("Z07:00", v, ""))?;
@@ -544,6 +545,14 @@ mod tests {
                 "-1",
             ),
             ("timecmp(\"2017-11-22T00:00:00Z\", \"x\")", "![arg 1]"),
+            (
+                "timecmp(\"2017-11-22T00:00:00+00:€\", \"x\")",
+                "!cannot use \"+00:€\" as UTC offset [arg 0]",
+            ),
+            (
+                "formatdate(\"YYYY-MM-DD'T'hh:mm:ssZ\", \"2023-06-15T08:30:00+02:00\")",
+                "\"2023-06-15T08:30:00+02:00\"",
+            ),
         ]);
     }
 }

@@ -366,3 +366,88 @@ fn differential() {
         }
     }
 }
+
+/// Every function with awkward arguments (nulls, unknowns, marks, huge and negative
+/// numbers, odd strings) must return a value or an error, never panic.
+#[test]
+fn no_panics() {
+    use crate::lang::value::Type;
+    let big = Value::number(1e300);
+    let pool: Vec<Value> = vec![
+        Value::null(),
+        Value::unknown(),
+        Value::string(""),
+        Value::string("e\u{301}%/(/"),
+        Value::string("10.0.0.0/8"),
+        Value::string("fd00::/127"),
+        Value::string("2018-01-02T00:00:00Z"),
+        Value::string("%[9999999999999999999]d %-08.3x %"),
+        Value::int(-1),
+        Value::int(0),
+        Value::number(0.5),
+        Value::number(9.3e18),
+        big.clone(),
+        Value::number(-1e300),
+        Value::Bool(true),
+        Value::Tuple(vec![]),
+        Value::Tuple(vec![
+            Value::int(1),
+            Value::string("a"),
+            Value::null(),
+            Value::unknown(),
+        ]),
+        Value::List(vec![
+            Value::List(vec![Value::string("x")]),
+            Value::List(vec![]),
+        ]),
+        Value::set_from(vec![Value::int(3), Value::int(1)]),
+        Value::object([
+            ("a", Value::int(1)),
+            ("b", Value::Tuple(vec![Value::unknown()])),
+        ]),
+        Value::Map(
+            [("k".to_string(), Value::List(vec![Value::string("v")]))]
+                .into_iter()
+                .collect(),
+        ),
+        Value::string("x").mark_sensitive(),
+        Value::Unknown(Type::list(Type::String)),
+    ];
+    let dir = std::env::temp_dir();
+    let ctx = FuncCtx {
+        cwd: &dir,
+        impure_unknown: false,
+    };
+    let small: Vec<Value> = vec![
+        Value::null(),
+        Value::string("a"),
+        Value::int(-3),
+        big,
+        Value::Tuple(vec![Value::int(2)]),
+        Value::object([("x", Value::int(1))]),
+    ];
+    for name in super::names().filter(|n| *n != "bcrypt") {
+        let mut calls: Vec<Vec<Value>> = vec![vec![]];
+        for a in &pool {
+            calls.push(vec![a.clone()]);
+            for b in &pool {
+                calls.push(vec![a.clone(), b.clone()]);
+            }
+        }
+        for a in &small {
+            for b in &small {
+                for c in &small {
+                    calls.push(vec![a.clone(), b.clone(), c.clone()]);
+                    calls.push(vec![a.clone(), b.clone(), c.clone(), a.clone()]);
+                }
+            }
+        }
+        for args in calls {
+            let shown = format!("{name}({args:?})");
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                super::call(name, args, &ctx)
+            }));
+            assert!(r.is_ok(), "panicked: {shown}");
+        }
+    }
+}
