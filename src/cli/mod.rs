@@ -191,7 +191,14 @@ pub fn main() -> i32 {
     let env: Vec<(String, String)> = std::env::vars_os()
         .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
         .collect();
-    run(args, env)
+    // A panic is a bug in terrane: say so plainly instead of a bare Rust message, and exit
+    // 1 like any other error.
+    std::panic::set_hook(Box::new(|info| {
+        ui::write_err(&format!(
+            "\nterrane crashed: {info}\n\nThis is a bug in terrane; please report it with the command you ran.\n"
+        ));
+    }));
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(args, env))).unwrap_or(EXIT_ERROR)
 }
 
 /// Runs one command line (`args[0]` is the program name) with the given environment.
