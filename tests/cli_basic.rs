@@ -21,7 +21,12 @@ fn terrane_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn terrane");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
@@ -84,7 +89,11 @@ fn version_prints_the_version() {
     for args in [&["version"][..], &["-version"][..], &["--version"][..]] {
         let o = terrane(d.path(), args);
         assert!(o.status.success(), "{args:?}: {}", err(&o));
-        assert!(out(&o).starts_with(&format!("terrane v{}", env!("CARGO_PKG_VERSION"))), "{}", out(&o));
+        assert!(
+            out(&o).starts_with(&format!("terrane v{}", env!("CARGO_PKG_VERSION"))),
+            "{}",
+            out(&o)
+        );
     }
     let o = terrane(d.path(), &["version", "-json"]);
     let j: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
@@ -104,7 +113,11 @@ fn usage_errors_exit_1() {
 #[test]
 fn validate_json_reports_an_unknown_block() {
     let d = tempfile::tempdir().expect("tempdir");
-    std::fs::write(d.path().join("main.tf"), "variable \"a\" {}\n\nbogus \"x\" {\n}\n").expect("write");
+    std::fs::write(
+        d.path().join("main.tf"),
+        "variable \"a\" {}\n\nbogus \"x\" {\n}\n",
+    )
+    .expect("write");
     let o = terrane(d.path(), &["validate", "-json"]);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     let j: serde_json::Value = serde_json::from_str(&out(&o)).expect("validate -json is JSON");
@@ -125,7 +138,11 @@ fn validate_json_reports_an_unknown_block() {
     let o = terrane(d.path(), &["validate"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("main.tf:3"), "{}", err(&o));
-    assert!(!err(&o).contains('\x1b'), "NO_COLOR means no ANSI: {}", err(&o));
+    assert!(
+        !err(&o).contains('\x1b'),
+        "NO_COLOR means no ANSI: {}",
+        err(&o)
+    );
 }
 
 #[test]
@@ -154,14 +171,22 @@ fn var_errors() {
     let o = terrane(d.path(), &["plan", "-var", "foo"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("Invalid -var option"), "{}", err(&o));
-    assert!(err(&o).contains("foo=VALUE"), "the hint shows the fix: {}", err(&o));
+    assert!(
+        err(&o).contains("foo=VALUE"),
+        "the hint shows the fix: {}",
+        err(&o)
+    );
     // `-var` with no argument at all.
     let o = terrane(d.path(), &["plan", "-var"]);
     assert_eq!(o.status.code(), Some(1));
     // An undeclared variable on the command line is an error.
     let o = terrane(d.path(), &["plan", "-var=fooo=1"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("Value for undeclared variable"), "{}", err(&o));
+    assert!(
+        err(&o).contains("Value for undeclared variable"),
+        "{}",
+        err(&o)
+    );
     assert!(err(&o).contains("Did you mean \"foo\"?"), "{}", err(&o));
     // A tfvars syntax error names the file and line.
     std::fs::write(d.path().join("bad.tfvars"), "foo = \"ok\"\nfoo = = 1\n").expect("write");
@@ -203,7 +228,11 @@ fn output_from_a_state_file() {
     assert_eq!(o.status.code(), Some(1));
     let o = terrane(d.path(), &["output", "missing"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("Output \"missing\" not found"), "{}", err(&o));
+    assert!(
+        err(&o).contains("Output \"missing\" not found"),
+        "{}",
+        err(&o)
+    );
 
     // -state points elsewhere.
     let o = terrane(d.path(), &["output", "-state=nowhere.tfstate", "-json"]);
@@ -224,17 +253,29 @@ fn state_list_show_rm_mv() {
 
     let o = terrane(d.path(), &["state", "show", "random_pet.a"]);
     assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).starts_with("# random_pet.a:\nresource \"random_pet\" \"a\" {\n"), "{}", out(&o));
+    assert!(
+        out(&o).starts_with("# random_pet.a:\nresource \"random_pet\" \"a\" {\n"),
+        "{}",
+        out(&o)
+    );
     assert!(out(&o).contains("id     = \"neat-cat\""), "{}", out(&o));
     let o = terrane(d.path(), &["state", "show", "random_pet.zz"]);
     assert_eq!(o.status.code(), Some(1));
 
     let o = terrane(d.path(), &["state", "mv", "random_pet.a", "random_pet.c"]);
     assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).contains("Successfully moved 1 object(s)."), "{}", out(&o));
+    assert!(
+        out(&o).contains("Successfully moved 1 object(s)."),
+        "{}",
+        out(&o)
+    );
     let o = terrane(d.path(), &["state", "rm", "random_pet.b"]);
     assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).contains("Successfully removed 2 resource instance(s)."), "{}", out(&o));
+    assert!(
+        out(&o).contains("Successfully removed 2 resource instance(s)."),
+        "{}",
+        out(&o)
+    );
     let o = terrane(d.path(), &["state", "list"]);
     assert_eq!(out(&o), "random_pet.c\n");
     let o = terrane(d.path(), &["state", "rm", "random_pet.nope"]);
@@ -259,7 +300,11 @@ fn state_list_without_state_is_an_error() {
 #[test]
 fn backend_local_path_is_used() {
     let d = tempfile::tempdir().expect("tempdir");
-    std::fs::write(d.path().join("main.tf"), "terraform {\n  backend \"local\" {\n    path = \"custom/my.tfstate\"\n  }\n}\n").expect("write");
+    std::fs::write(
+        d.path().join("main.tf"),
+        "terraform {\n  backend \"local\" {\n    path = \"custom/my.tfstate\"\n  }\n}\n",
+    )
+    .expect("write");
     std::fs::create_dir_all(d.path().join("custom")).expect("mkdir");
     std::fs::write(d.path().join("custom/my.tfstate"), STATE).expect("write");
     let o = terrane(d.path(), &["state", "list"]);
@@ -271,7 +316,8 @@ fn backend_local_path_is_used() {
 fn held_lock_names_the_holder() {
     let d = dir_with_state();
     let lock = d.path().join("state/terraform.tfstate.lock.info");
-    std::fs::write(&lock, lock_json("lock-1234", "alice@elsewhere.example", 77)).expect("write lock");
+    std::fs::write(&lock, lock_json("lock-1234", "alice@elsewhere.example", 77))
+        .expect("write lock");
     let o = terrane(d.path(), &["state", "rm", "random_pet.a"]);
     assert_eq!(o.status.code(), Some(1));
     let e = err(&o);
@@ -289,17 +335,26 @@ fn held_lock_names_the_holder() {
     let dead_pid = child.id();
     child.wait().expect("wait");
     let host = terrane::state::backend::hostname();
-    std::fs::write(&lock, lock_json("lock-dead", &format!("bob@{host}"), dead_pid)).expect("write lock");
+    std::fs::write(
+        &lock,
+        lock_json("lock-dead", &format!("bob@{host}"), dead_pid),
+    )
+    .expect("write lock");
     let o = terrane(d.path(), &["state", "mv", "random_pet.a", "random_pet.z"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("terrane force-unlock lock-dead"), "{}", err(&o));
+    assert!(
+        err(&o).contains("terrane force-unlock lock-dead"),
+        "{}",
+        err(&o)
+    );
 }
 
 #[test]
 fn force_unlock_removes_the_lock() {
     let d = dir_with_state();
     let lock = d.path().join("state/terraform.tfstate.lock.info");
-    std::fs::write(&lock, lock_json("lock-abc", "alice@elsewhere.example", 77)).expect("write lock");
+    std::fs::write(&lock, lock_json("lock-abc", "alice@elsewhere.example", 77))
+        .expect("write lock");
 
     // Wrong ID: refused.
     let o = terrane(d.path(), &["force-unlock", "-force", "other-id"]);
@@ -328,7 +383,10 @@ fn console_and_fmt_are_not_implemented_yet() {
         assert_eq!(o.status.code(), Some(1));
         assert!(err(&o).contains("not implemented yet"), "{}", err(&o));
     }
-    let o = terrane(d.path(), &["fmt", "-check", "-diff", "-recursive", "-write=false"]);
+    let o = terrane(
+        d.path(),
+        &["fmt", "-check", "-diff", "-recursive", "-write=false"],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("not implemented yet"), "{}", err(&o));
 }

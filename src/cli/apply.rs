@@ -60,16 +60,36 @@ pub fn operate(ctx: &Ctx, settings: &OpSettings, auto_approve: bool, destroy: bo
     let session = open(ctx, settings)?;
     let b = session.backend.clone();
     let op = if destroy { "destroy" } else { "apply" };
-    ctx.rt.block_on(with_lock(ctx, &*b, op, settings.lock, settings.lock_timeout, async {
-        let prior = read_state(&*b).await?;
-        let (plan, warnings) = make_plan(&session, &prior, settings, destroy).await?;
-        ctx.ui.out(&render_plan(&plan, &RenderOptions { color: ctx.ui.color }));
-        ctx.ui.diags(&warnings);
-        if !plan.is_empty() && !auto_approve {
-            approve(ctx, settings, destroy)?;
-        }
-        apply_plan(ctx, &session, &plan, prior, session.variables.clone(), settings.parallelism).await
-    }))
+    ctx.rt.block_on(with_lock(
+        ctx,
+        &*b,
+        op,
+        settings.lock,
+        settings.lock_timeout,
+        async {
+            let prior = read_state(&*b).await?;
+            let (plan, warnings) = make_plan(&session, &prior, settings, destroy).await?;
+            ctx.ui.out(&render_plan(
+                &plan,
+                &RenderOptions {
+                    color: ctx.ui.color,
+                },
+            ));
+            ctx.ui.diags(&warnings);
+            if !plan.is_empty() && !auto_approve {
+                approve(ctx, settings, destroy)?;
+            }
+            apply_plan(
+                ctx,
+                &session,
+                &plan,
+                prior,
+                session.variables.clone(),
+                settings.parallelism,
+            )
+            .await
+        },
+    ))
 }
 
 /// Terraform's approval prompt; anything but "yes" cancels.
@@ -103,7 +123,8 @@ fn approve(ctx: &Ctx, settings: &OpSettings, destroy: bool) -> Result<(), CliErr
 /// `apply PLANFILE`: checks the plan against the configuration and the state, then
 /// applies it exactly.
 fn apply_saved(ctx: &Ctx, settings: &OpSettings, file: &std::path::Path) -> CmdResult {
-    let saved = read_plan_file(&ctx.cwd.join(file)).map_err(|e| CliError::error("Failed to load the saved plan", format!("{e}.")))?;
+    let saved = read_plan_file(&ctx.cwd.join(file))
+        .map_err(|e| CliError::error("Failed to load the saved plan", format!("{e}.")))?;
     let session = open(ctx, settings)?;
     if saved.config_digest != session.digest {
         return Err(CliError::error(
@@ -142,7 +163,11 @@ fn apply_saved(ctx: &Ctx, settings: &OpSettings, file: &std::path::Path) -> CmdR
 /// (added, changed, destroyed) as Terraform reports them (managed resources only).
 fn counts(plan: &Plan) -> (usize, usize, usize) {
     let (mut add, mut change, mut destroy) = (0, 0, 0);
-    for c in plan.changes.iter().filter(|c| c.addr.resource.mode == ResourceMode::Managed) {
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| c.addr.resource.mode == ResourceMode::Managed)
+    {
         match c.action {
             Action::Create => add += 1,
             Action::Update => change += 1,
@@ -159,10 +184,23 @@ fn counts(plan: &Plan) -> (usize, usize, usize) {
 
 /// Applies `plan` (the lock is held by the caller), persists the final state and
 /// reports. Errors exit 1 after the skipped list is printed.
-pub async fn apply_plan(ctx: &Ctx, session: &Session, plan: &Plan, prior: State, variables: InputVars, parallelism: usize) -> CmdResult {
-    let opts = ApplyOptions { parallelism, variables };
+pub async fn apply_plan(
+    ctx: &Ctx,
+    session: &Session,
+    plan: &Plan,
+    prior: State,
+    variables: InputVars,
+    parallelism: usize,
+) -> CmdResult {
+    let opts = ApplyOptions {
+        parallelism,
+        variables,
+    };
     let backend: Arc<dyn Backend> = session.backend.clone();
-    let mut outcome = session.engine.apply(plan, prior, &opts, backend.clone()).await;
+    let mut outcome = session
+        .engine
+        .apply(plan, prior, &opts, backend.clone())
+        .await;
     let mut diags = outcome.diags;
     if let Err(CliError::Diags(d)) = write_final_state(&*backend, &mut outcome.state).await {
         diags.extend(d);
@@ -176,9 +214,13 @@ pub async fn apply_plan(ctx: &Ctx, session: &Session, plan: &Plan, prior: State,
     ctx.ui.diags(&diags);
     let (add, change, destroy) = counts(plan);
     if plan.destroy {
-        ctx.ui.outln(&ctx.ui.green(&format!("\nDestroy complete! Resources: {destroy} destroyed.")));
+        ctx.ui.outln(&ctx.ui.green(&format!(
+            "\nDestroy complete! Resources: {destroy} destroyed."
+        )));
     } else {
-        ctx.ui.outln(&ctx.ui.green(&format!("\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed.")));
+        ctx.ui.outln(&ctx.ui.green(&format!(
+            "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
+        )));
         if !outcome.state.outputs.is_empty() {
             ctx.ui.outln(&ctx.ui.green("\nOutputs:\n"));
             ctx.ui.out(&format_outputs(&outcome.state.outputs));

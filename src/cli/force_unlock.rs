@@ -33,7 +33,10 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     }
     match ctx.rt.block_on(b.unlock(&args.lock_id)) {
         Ok(()) => {
-            ctx.ui.out(&ctx.ui.green("terrane state has been successfully unlocked!\n"));
+            ctx.ui.out(
+                &ctx.ui
+                    .green("terrane state has been successfully unlocked!\n"),
+            );
             ctx.ui.out("\nThe state has been unlocked, and terrane commands should now be able to\nobtain a new lock on the remote state.\n");
             Ok(EXIT_OK)
         }

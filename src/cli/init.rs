@@ -27,8 +27,12 @@ pub fn run(ctx: &Ctx, _args: Args) -> CmdResult {
     ctx.ui.out(&ctx.ui.bold("\nInitializing the backend...\n"));
     let path = state_path(ctx, None, Some(&config))?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::error("Failed to create the state directory", format!("Creating {}: {e}.", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::error(
+                "Failed to create the state directory",
+                format!("Creating {}: {e}.", dir.display()),
+            )
+        })?;
     }
 
     // Every provider the configuration needs, with a place to point at.
@@ -39,7 +43,9 @@ pub fn run(ctx: &Ctx, _args: Args) -> CmdResult {
             needed.entry(name.clone()).or_insert(None);
         }
         for p in &m.providers {
-            needed.entry(p.name.clone()).or_insert_with(|| Some(p.span.clone()));
+            needed
+                .entry(p.name.clone())
+                .or_insert_with(|| Some(p.span.clone()));
         }
         for r in m.resources.values() {
             let span = r.provider_span.clone().unwrap_or_else(|| r.span.clone());
@@ -48,11 +54,13 @@ pub fn run(ctx: &Ctx, _args: Args) -> CmdResult {
     }
     let registry = Registry::builtin();
     let builtin: Vec<String> = registry.names().map(|s| s.to_string()).collect();
-    ctx.ui.out(&ctx.ui.bold("\nInitializing provider plugins...\n"));
+    ctx.ui
+        .out(&ctx.ui.bold("\nInitializing provider plugins...\n"));
     let mut diags = Diagnostics::new();
     for (name, span) in &needed {
         if registry.get(name).is_some() {
-            ctx.ui.outln(&format!("- Using built-in provider \"{name}\""));
+            ctx.ui
+                .outln(&format!("- Using built-in provider \"{name}\""));
         } else {
             diags.push(
                 Diagnostic::error(
@@ -66,7 +74,10 @@ pub fn run(ctx: &Ctx, _args: Args) -> CmdResult {
     if diags.has_errors() {
         return Err(CliError::Diags(diags));
     }
-    ctx.ui.out(&ctx.ui.green("\nterrane has been successfully initialized!\n"));
+    ctx.ui.out(
+        &ctx.ui
+            .green("\nterrane has been successfully initialized!\n"),
+    );
     ctx.ui.out("\nYou may now begin working with terrane. Try running \"terrane plan\" to see\nany changes that are required for your infrastructure. All terrane commands\nshould now work.\n");
     Ok(EXIT_OK)
 }

@@ -76,7 +76,11 @@ pub type CmdResult = Result<i32, CliError>;
 
 /// terrane: Terraform's language, a faster and state-safe engine.
 #[derive(Parser, Debug)]
-#[command(name = "terrane", disable_version_flag = true, arg_required_else_help = true)]
+#[command(
+    name = "terrane",
+    disable_version_flag = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     /// Switch to DIR before doing anything else.
     #[arg(long, value_name = "DIR")]
@@ -145,7 +149,9 @@ pub fn normalize_args(args: Vec<String>) -> Vec<String> {
                 let name = body.split('=').next().unwrap_or("");
                 let looks_like_flag = name.len() > 1
                     && name.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
                 if looks_like_flag {
                     out.push(format!("-{a}"));
                     continue;
@@ -168,7 +174,14 @@ pub fn var_args(m: &ArgMatches) -> Vec<VarArg> {
             continue;
         };
         for (i, v) in idx.zip(vals) {
-            all.push((i, if file { VarArg::File(v.clone()) } else { VarArg::Var(v.clone()) }));
+            all.push((
+                i,
+                if file {
+                    VarArg::File(v.clone())
+                } else {
+                    VarArg::Var(v.clone())
+                },
+            ));
         }
     }
     all.sort_by_key(|(i, _)| *i);
@@ -187,9 +200,16 @@ fn want_color(no_color_flag: bool, env: &[(String, String)]) -> bool {
 
 /// The entry point: parses `std::env::args`, runs the command, returns the exit code.
 pub fn main() -> i32 {
-    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let env: Vec<(String, String)> = std::env::vars_os()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
         .collect();
     // A panic is a bug in terrane: say so plainly instead of a bare Rust message, and exit
     // 1 like any other error.
@@ -227,15 +247,24 @@ pub fn run(args: Vec<String>, env: Vec<(String, String)>) -> i32 {
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
-            ui.diag(&Diagnostic::error("Cannot determine the working directory", format!("{e}.")));
+            ui.diag(&Diagnostic::error(
+                "Cannot determine the working directory",
+                format!("{e}."),
+            ));
             return EXIT_ERROR;
         }
     };
 
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            ui.diag(&Diagnostic::error("Cannot start the async runtime", format!("{e}.")));
+            ui.diag(&Diagnostic::error(
+                "Cannot start the async runtime",
+                format!("{e}."),
+            ));
             return EXIT_ERROR;
         }
     };
@@ -275,9 +304,15 @@ pub fn run(args: Vec<String>, env: Vec<(String, String)>) -> i32 {
 /// Prints a clap error or help text; help and version exit 0, usage errors 1.
 fn clap_error(e: clap::Error, no_color: bool) -> i32 {
     use clap::error::ErrorKind;
-    let text = if no_color { e.render().to_string() } else { e.render().ansi().to_string() };
+    let text = if no_color {
+        e.render().to_string()
+    } else {
+        e.render().ansi().to_string()
+    };
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             ui::write_out(&text);
             EXIT_OK
         }
@@ -320,14 +355,38 @@ mod tests {
     #[test]
     fn normalizes_single_dash_long_flags() {
         let got = normalize_args(v(&[
-            "terrane", "-chdir=dir", "apply", "-auto-approve", "-var", "a=b", "-var-file=x.tfvars", "--json", "-h",
-            "-1", "-refresh=false", "-", "--", "-not-a-flag",
+            "terrane",
+            "-chdir=dir",
+            "apply",
+            "-auto-approve",
+            "-var",
+            "a=b",
+            "-var-file=x.tfvars",
+            "--json",
+            "-h",
+            "-1",
+            "-refresh=false",
+            "-",
+            "--",
+            "-not-a-flag",
         ]));
         assert_eq!(
             got,
             v(&[
-                "terrane", "--chdir=dir", "apply", "--auto-approve", "--var", "a=b", "--var-file=x.tfvars", "--json", "-h",
-                "-1", "--refresh=false", "-", "--", "-not-a-flag",
+                "terrane",
+                "--chdir=dir",
+                "apply",
+                "--auto-approve",
+                "--var",
+                "a=b",
+                "--var-file=x.tfvars",
+                "--json",
+                "-h",
+                "-1",
+                "--refresh=false",
+                "-",
+                "--",
+                "-not-a-flag",
             ])
         );
         // The program name is never touched.
@@ -337,12 +396,23 @@ mod tests {
     #[test]
     fn parses_terraform_style_flags() {
         let args = normalize_args(v(&[
-            "terrane", "plan", "-var", "a=1", "-var-file=f.tfvars", "-var=b=2", "-refresh=false", "-lock=false",
-            "-parallelism=3", "-detailed-exitcode", "-out=p.tfplan",
+            "terrane",
+            "plan",
+            "-var",
+            "a=1",
+            "-var-file=f.tfvars",
+            "-var=b=2",
+            "-refresh=false",
+            "-lock=false",
+            "-parallelism=3",
+            "-detailed-exitcode",
+            "-out=p.tfplan",
         ]));
         let m = Cli::command().try_get_matches_from(&args).expect("parses");
         let cli = Cli::from_arg_matches(&m).expect("from matches");
-        let Some(Command::Plan(p)) = cli.command else { panic!("not plan") };
+        let Some(Command::Plan(p)) = cli.command else {
+            panic!("not plan")
+        };
         assert!(!p.flags.refresh);
         assert!(!p.flags.lock);
         assert!(p.detailed_exitcode);
@@ -351,15 +421,26 @@ mod tests {
         let sub = m.subcommand().map(|(_, s)| s).expect("sub");
         assert_eq!(
             var_args(sub),
-            vec![VarArg::Var("a=1".into()), VarArg::File("f.tfvars".into()), VarArg::Var("b=2".into())]
+            vec![
+                VarArg::Var("a=1".into()),
+                VarArg::File("f.tfvars".into()),
+                VarArg::Var("b=2".into())
+            ]
         );
     }
 
     #[test]
     fn bool_flags_accept_explicit_values() {
-        let args = normalize_args(v(&["terrane", "apply", "-auto-approve=true", "-input=false"]));
+        let args = normalize_args(v(&[
+            "terrane",
+            "apply",
+            "-auto-approve=true",
+            "-input=false",
+        ]));
         let cli = Cli::try_parse_from(&args).expect("parses");
-        let Some(Command::Apply(a)) = cli.command else { panic!("not apply") };
+        let Some(Command::Apply(a)) = cli.command else {
+            panic!("not apply")
+        };
         assert!(a.auto_approve);
         assert!(!a.flags.input);
     }

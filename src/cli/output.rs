@@ -36,15 +36,24 @@ fn pretty(j: &serde_json::Value) -> String {
 
 pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     if args.json && args.raw {
-        return Err(CliError::error("Invalid output format", "The -raw and -json options are mutually exclusive."));
+        return Err(CliError::error(
+            "Invalid output format",
+            "The -raw and -json options are mutually exclusive.",
+        ));
     }
     let config = load_config(ctx)?;
     let b = backend(state_path(ctx, args.state.as_deref(), Some(&config))?);
-    let state = ctx.rt.block_on(read_state_opt(&*b))?.unwrap_or_else(State::new);
+    let state = ctx
+        .rt
+        .block_on(read_state_opt(&*b))?
+        .unwrap_or_else(State::new);
 
     let Some(name) = &args.name else {
         if args.raw {
-            return Err(CliError::error("Output name required", "You must give the name of a single output value when using the -raw option."));
+            return Err(CliError::error(
+                "Output name required",
+                "You must give the name of a single output value when using the -raw option.",
+            ));
         }
         if args.json {
             let mut m = serde_json::Map::new();

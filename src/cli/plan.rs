@@ -93,13 +93,17 @@ impl OpSettings {
             match r.parse::<AbsResourceInstance>() {
                 Ok(a) => replace.push(a),
                 Err(e) => diags.push(
-                    Diagnostic::error("Invalid -replace option", format!("{e}."))
-                        .with_help("Give a resource instance address, such as -replace='aws_instance.web[0]'."),
+                    Diagnostic::error("Invalid -replace option", format!("{e}.")).with_help(
+                        "Give a resource instance address, such as -replace='aws_instance.web[0]'.",
+                    ),
                 ),
             }
         }
         if flags.parallelism == 0 {
-            diags.push(Diagnostic::error("Invalid -parallelism option", "The parallelism must be at least 1."));
+            diags.push(Diagnostic::error(
+                "Invalid -parallelism option",
+                "The parallelism must be at least 1.",
+            ));
         }
         let lock_timeout = match parse_duration(&flags.lock_timeout) {
             Ok(d) => d,
@@ -136,7 +140,11 @@ pub struct Session {
 
 /// The digest a saved plan records for a configuration.
 pub fn digest_of(config: &Config) -> String {
-    let files: Vec<(String, String)> = config.files().iter().map(|f| (f.name.clone(), f.text.clone())).collect();
+    let files: Vec<(String, String)> = config
+        .files()
+        .iter()
+        .map(|f| (f.name.clone(), f.text.clone()))
+        .collect();
     config_digest(&files)
 }
 
@@ -144,7 +152,12 @@ pub fn digest_of(config: &Config) -> String {
 /// Warnings are printed; errors are returned.
 pub fn open(ctx: &Ctx, settings: &OpSettings) -> Result<Session, CliError> {
     let config = workdir::load_config(ctx)?;
-    let (variables, diags) = vars::collect(&ctx.cwd, ctx.env.iter().cloned(), &settings.vars, &config.module.variables);
+    let (variables, diags) = vars::collect(
+        &ctx.cwd,
+        ctx.env.iter().cloned(),
+        &settings.vars,
+        &config.module.variables,
+    );
     if diags.has_errors() {
         return Err(CliError::Diags(diags));
     }
@@ -161,7 +174,12 @@ pub fn open(ctx: &Ctx, settings: &OpSettings) -> Result<Session, CliError> {
 
 /// Asks the engine for a plan from `prior`. Errors are returned; warnings come back
 /// with the plan for the caller to print after it.
-pub async fn make_plan(session: &Session, prior: &State, settings: &OpSettings, destroy: bool) -> Result<(Plan, crate::diag::Diagnostics), CliError> {
+pub async fn make_plan(
+    session: &Session,
+    prior: &State,
+    settings: &OpSettings,
+    destroy: bool,
+) -> Result<(Plan, crate::diag::Diagnostics), CliError> {
     let opts = PlanOptions {
         destroy,
         refresh: settings.refresh,
@@ -175,7 +193,10 @@ pub async fn make_plan(session: &Session, prior: &State, settings: &OpSettings, 
         _ => {
             let mut diags = diags;
             if !diags.has_errors() {
-                diags.push(Diagnostic::error("Planning failed", "The engine produced no plan."));
+                diags.push(Diagnostic::error(
+                    "Planning failed",
+                    "The engine produced no plan.",
+                ));
             }
             Err(CliError::Diags(diags))
         }
@@ -186,18 +207,43 @@ pub fn run(ctx: &Ctx, args: Args, var_order: Vec<VarArg>) -> CmdResult {
     let settings = OpSettings::resolve(&args.flags, var_order)?;
     let session = open(ctx, &settings)?;
     let b = session.backend.clone();
-    let (plan, warnings) = ctx.rt.block_on(with_lock(ctx, &*b, "plan", settings.lock, settings.lock_timeout, async {
-        let prior = read_state(&*b).await?;
-        make_plan(&session, &prior, &settings, args.destroy).await
-    }))?;
-    ctx.ui.out(&render_plan(&plan, &RenderOptions { color: ctx.ui.color }));
+    let (plan, warnings) = ctx.rt.block_on(with_lock(
+        ctx,
+        &*b,
+        "plan",
+        settings.lock,
+        settings.lock_timeout,
+        async {
+            let prior = read_state(&*b).await?;
+            make_plan(&session, &prior, &settings, args.destroy).await
+        },
+    ))?;
+    ctx.ui.out(&render_plan(
+        &plan,
+        &RenderOptions {
+            color: ctx.ui.color,
+        },
+    ));
     ctx.ui.diags(&warnings);
 
     if let Some(out) = &args.out {
-        let variables = vars::to_values(&session.variables, &session.engine.config.module.variables, &ctx.cwd)?;
-        let saved = SavedPlan { plan: plan.clone(), variables, config_digest: session.digest.clone() };
+        let variables = vars::to_values(
+            &session.variables,
+            &session.engine.config.module.variables,
+            &ctx.cwd,
+        )?;
+        let saved = SavedPlan {
+            plan: plan.clone(),
+            variables,
+            config_digest: session.digest.clone(),
+        };
         let path = ctx.cwd.join(out);
-        write_plan_file(&path, &saved).map_err(|e| CliError::error("Failed to write plan file", format!("Writing {}: {e}.", out.display())))?;
+        write_plan_file(&path, &saved).map_err(|e| {
+            CliError::error(
+                "Failed to write plan file",
+                format!("Writing {}: {e}.", out.display()),
+            )
+        })?;
         ctx.ui.out(&format!(
             "\n─────────────────────────────────────────────────────────────────────────────\n\nSaved the plan to: {0}\n\nTo perform exactly these actions, run the following command to apply:\n    terrane apply \"{0}\"\n",
             out.display()

@@ -24,13 +24,16 @@ pub fn render_state(ctx: &Ctx, state: &State) -> String {
     if state.is_empty() && state.outputs.is_empty() {
         return "No state.\n".into();
     }
-    let mut out = String::new();
+    let mut blocks = Vec::new();
     for addr in state.instance_addrs() {
-        if let (Some(obj), Some(rs)) = (state.instance(&addr), state.resources.get(&addr.abs_resource())) {
-            out.push_str(&render_instance(&addr, obj, &rs.provider));
-            out.push('\n');
+        if let (Some(obj), Some(rs)) = (
+            state.instance(&addr),
+            state.resources.get(&addr.abs_resource()),
+        ) {
+            blocks.push(render_instance(&addr, obj, &rs.provider));
         }
     }
+    let mut out = blocks.join("\n");
     if !state.outputs.is_empty() {
         out.push_str(&ctx.ui.green("\nOutputs:\n\n"));
         out.push_str(&format_outputs(&state.outputs));
@@ -44,12 +47,21 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
             let full = ctx.cwd.join(p);
             match read_plan_file(&full) {
                 Ok(saved) => {
-                    ctx.ui.out(&render_plan(&saved.plan, &RenderOptions { color: ctx.ui.color }));
+                    ctx.ui.out(&render_plan(
+                        &saved.plan,
+                        &RenderOptions {
+                            color: ctx.ui.color,
+                        },
+                    ));
                     Ok(EXIT_OK)
                 }
                 Err(plan_err) => {
-                    let text = std::fs::read_to_string(&full)
-                        .map_err(|e| CliError::error("Failed to read the file", format!("Reading {}: {e}.", p.display())))?;
+                    let text = std::fs::read_to_string(&full).map_err(|e| {
+                        CliError::error(
+                            "Failed to read the file",
+                            format!("Reading {}: {e}.", p.display()),
+                        )
+                    })?;
                     match crate::state::statefile::from_json(&text, &p.display().to_string()) {
                         Ok(state) => {
                             ctx.ui.out(&render_state(ctx, &state));

@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::ui::format_attributes;
-use super::workdir::{backend, load_config, parse_duration, read_state_opt, state_path, with_lock, write_changed_state};
+use super::workdir::{
+    backend, load_config, parse_duration, read_state_opt, state_path, with_lock,
+    write_changed_state,
+};
 use super::{CliError, CmdResult, Ctx, EXIT_OK};
 use crate::addrs::{AbsResource, AbsResourceInstance, InstanceKey, ResourceMode};
 use crate::diag::Diagnostic;
@@ -101,7 +104,11 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
 
 fn open_backend(ctx: &Ctx, flags: &StateFlags) -> Result<std::sync::Arc<LocalBackend>, CliError> {
     let config = load_config(ctx)?;
-    Ok(backend(state_path(ctx, flags.state.as_deref(), Some(&config))?))
+    Ok(backend(state_path(
+        ctx,
+        flags.state.as_deref(),
+        Some(&config),
+    )?))
 }
 
 fn parse_addr(s: &str) -> Result<AbsResourceInstance, CliError> {
@@ -122,12 +129,22 @@ fn no_state() -> CliError {
 
 /// Whether instance address text `s` is at or under the address `filter`.
 fn under(s: &str, filter: &str) -> bool {
-    s == filter || (s.starts_with(filter) && matches!(s.as_bytes().get(filter.len()), Some(b'.') | Some(b'[')))
+    s == filter
+        || (s.starts_with(filter)
+            && matches!(s.as_bytes().get(filter.len()), Some(b'.') | Some(b'[')))
 }
 
 /// One instance as `state show` prints it.
-pub fn render_instance(addr: &AbsResourceInstance, obj: &InstanceObject, _provider: &str) -> String {
-    let tainted = if obj.status == ObjectStatus::Tainted { " (tainted)" } else { "" };
+pub fn render_instance(
+    addr: &AbsResourceInstance,
+    obj: &InstanceObject,
+    _provider: &str,
+) -> String {
+    let tainted = if obj.status == ObjectStatus::Tainted {
+        " (tainted)"
+    } else {
+        ""
+    };
     let kind = match addr.resource.mode {
         ResourceMode::Managed => "resource",
         ResourceMode::Data => "data",
@@ -151,7 +168,11 @@ fn list(ctx: &Ctx, a: ListArgs) -> CmdResult {
             continue;
         }
         if let Some(id) = &a.id {
-            let has = state.instance(&addr).and_then(|o| o.attributes.get_attr("id")).and_then(|v| v.as_str()) == Some(id.as_str());
+            let has = state
+                .instance(&addr)
+                .and_then(|o| o.attributes.get_attr("id"))
+                .and_then(|v| v.as_str())
+                == Some(id.as_str());
             if !has {
                 continue;
             }
@@ -187,7 +208,11 @@ fn matching(state: &State, addr: &AbsResourceInstance) -> Vec<AbsResourceInstanc
     }
     if addr.key == InstanceKey::None {
         if let Some(rs) = state.resources.get(&addr.abs_resource()) {
-            return rs.instances.keys().map(|k| addr.abs_resource().instance(k.clone())).collect();
+            return rs
+                .instances
+                .keys()
+                .map(|k| addr.abs_resource().instance(k.clone()))
+                .collect();
         }
     }
     Vec::new()
@@ -201,42 +226,63 @@ fn no_match(addr: &str) -> Diagnostic {
 }
 
 fn rm(ctx: &Ctx, a: RmArgs) -> CmdResult {
-    let addrs = a.addresses.iter().map(|s| parse_addr(s)).collect::<Result<Vec<_>, _>>()?;
+    let addrs = a
+        .addresses
+        .iter()
+        .map(|s| parse_addr(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let timeout = parse_duration(&a.lock.lock_timeout)?;
     let b = open_backend(ctx, &a.flags)?;
     let dry = a.lock.dry_run;
-    ctx.rt.block_on(with_lock(ctx, &*b, "state rm", a.lock.lock && !dry, timeout, async {
-        let Some(mut state) = read_state_opt(&*b).await? else {
-            return Err(no_state());
-        };
-        let mut removed = Vec::new();
-        let mut diags = crate::diag::Diagnostics::new();
-        for (text, addr) in a.addresses.iter().zip(&addrs) {
-            let found = matching(&state, addr);
-            if found.is_empty() {
-                diags.push(no_match(text));
+    ctx.rt.block_on(with_lock(
+        ctx,
+        &*b,
+        "state rm",
+        a.lock.lock && !dry,
+        timeout,
+        async {
+            let Some(mut state) = read_state_opt(&*b).await? else {
+                return Err(no_state());
+            };
+            let mut removed = Vec::new();
+            let mut diags = crate::diag::Diagnostics::new();
+            for (text, addr) in a.addresses.iter().zip(&addrs) {
+                let found = matching(&state, addr);
+                if found.is_empty() {
+                    diags.push(no_match(text));
+                }
+                for inst in found {
+                    let provider = state
+                        .resources
+                        .get(&inst.abs_resource())
+                        .map(|r| r.provider.clone())
+                        .unwrap_or_default();
+                    state.set_instance(&inst, &provider, None);
+                    removed.push(inst);
+                }
             }
-            for inst in found {
-                let provider = state.resources.get(&inst.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
-                state.set_instance(&inst, &provider, None);
-                removed.push(inst);
+            if diags.has_errors() {
+                return Err(CliError::Diags(diags));
             }
-        }
-        if diags.has_errors() {
-            return Err(CliError::Diags(diags));
-        }
-        let verb = if dry { "Would remove" } else { "Removed" };
-        for r in &removed {
-            ctx.ui.outln(&format!("{verb} {r}"));
-        }
-        if dry {
-            ctx.ui.outln(&format!("Would have removed {} resource instance(s).", removed.len()));
-            return Ok(EXIT_OK);
-        }
-        write_changed_state(&*b, &mut state).await?;
-        ctx.ui.outln(&format!("Successfully removed {} resource instance(s).", removed.len()));
-        Ok(EXIT_OK)
-    }))
+            let verb = if dry { "Would remove" } else { "Removed" };
+            for r in &removed {
+                ctx.ui.outln(&format!("{verb} {r}"));
+            }
+            if dry {
+                ctx.ui.outln(&format!(
+                    "Would have removed {} resource instance(s).",
+                    removed.len()
+                ));
+                return Ok(EXIT_OK);
+            }
+            write_changed_state(&*b, &mut state).await?;
+            ctx.ui.outln(&format!(
+                "Successfully removed {} resource instance(s).",
+                removed.len()
+            ));
+            Ok(EXIT_OK)
+        },
+    ))
 }
 
 fn mv(ctx: &Ctx, a: MvArgs) -> CmdResult {

@@ -34,8 +34,15 @@ pub struct Ui {
 
 impl Ui {
     pub fn new(color: bool) -> Ui {
-        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-        Ui { color, handler: GraphicalReportHandler::new_themed(theme).with_links(false) }
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        Ui {
+            color,
+            handler: GraphicalReportHandler::new_themed(theme).with_links(false),
+        }
     }
 
     pub fn out(&self, s: &str) {
@@ -95,7 +102,12 @@ pub fn format_attributes(v: &Value) -> String {
     let Some(m) = v.as_map() else {
         return format!("    {}\n", render_value(v, 4));
     };
-    let width = m.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+    let width = m
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for (k, val) in m {
         if val.is_null() {
@@ -109,10 +121,16 @@ pub fn format_attributes(v: &Value) -> String {
 
 /// The `name = value` lines of root outputs, as `terrane output` and the "Outputs:"
 /// section of apply print them; sensitive values show as `<sensitive>`.
-pub fn format_outputs(outputs: &std::collections::BTreeMap<String, crate::state::OutputState>) -> String {
+pub fn format_outputs(
+    outputs: &std::collections::BTreeMap<String, crate::state::OutputState>,
+) -> String {
     let mut out = String::new();
     for (name, o) in outputs {
-        let v = if o.sensitive || o.value.contains_sensitive() { "<sensitive>".to_string() } else { render_value(&o.value, 0) };
+        let v = if o.sensitive || o.value.contains_sensitive() {
+            "<sensitive>".to_string()
+        } else {
+            render_value(&o.value, 0)
+        };
         out.push_str(&format!("{name} = {v}\n"));
     }
     out

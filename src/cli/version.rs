@@ -35,7 +35,8 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         let text = serde_json::to_string_pretty(&j).unwrap_or_else(|_| j.to_string());
         ctx.ui.outln(&text);
     } else {
-        ctx.ui.outln(&format!("terrane v{version}\non {}", platform()));
+        ctx.ui
+            .outln(&format!("terrane v{version}\non {}", platform()));
     }
     Ok(EXIT_OK)
 }

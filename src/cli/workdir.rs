@@ -28,12 +28,24 @@ pub fn load_config(ctx: &Ctx) -> Result<Config, CliError> {
         return Err(CliError::Diags(diags));
     }
     ctx.ui.diags(&diags);
-    cfg.ok_or_else(|| CliError::error("Failed to load configuration", format!("No configuration could be loaded from {}.", ctx.cwd.display())))
+    cfg.ok_or_else(|| {
+        CliError::error(
+            "Failed to load configuration",
+            format!(
+                "No configuration could be loaded from {}.",
+                ctx.cwd.display()
+            ),
+        )
+    })
 }
 
 /// Where the state lives: `-state=PATH`, else the `backend "local" { path = ... }` of the
 /// root module, else `state/terraform.tfstate`; relative paths are under the working dir.
-pub fn state_path(ctx: &Ctx, flag: Option<&Path>, config: Option<&Config>) -> Result<PathBuf, CliError> {
+pub fn state_path(
+    ctx: &Ctx,
+    flag: Option<&Path>,
+    config: Option<&Config>,
+) -> Result<PathBuf, CliError> {
     if let Some(p) = flag {
         return Ok(ctx.cwd.join(p));
     }
@@ -50,9 +62,12 @@ pub fn state_path(ctx: &Ctx, flag: Option<&Path>, config: Option<&Config>) -> Re
             let v = eval_const(&attr.expr, &ctx.cwd)?;
             return match v.as_str() {
                 Some(s) if !s.is_empty() => Ok(ctx.cwd.join(s)),
-                _ => Err(Diagnostic::error("Invalid backend path", "The local backend's `path` must be a non-empty string.")
-                    .with_span(attr.expr.span())
-                    .into()),
+                _ => Err(Diagnostic::error(
+                    "Invalid backend path",
+                    "The local backend's `path` must be a non-empty string.",
+                )
+                .with_span(attr.expr.span())
+                .into()),
             };
         }
     }
@@ -100,7 +115,9 @@ pub async fn read_state(b: &dyn Backend) -> Result<State, CliError> {
 
 /// Reads the state, `None` when there is none.
 pub async fn read_state_opt(b: &dyn Backend) -> Result<Option<State>, CliError> {
-    b.read().await.map_err(|e| state_error("Failed to load state", &e).into())
+    b.read()
+        .await
+        .map_err(|e| state_error("Failed to load state", &e).into())
 }
 
 /// Writes a changed state: bumps the serial past the stored one, then writes.
@@ -111,7 +128,9 @@ pub async fn write_changed_state(b: &dyn Backend, state: &mut State) -> Result<(
     } else {
         state.serial += 1;
     }
-    b.write(state).await.map_err(|e| state_error("Failed to persist state", &e).into())
+    b.write(state)
+        .await
+        .map_err(|e| state_error("Failed to persist state", &e).into())
 }
 
 /// Writes the final state of an apply once more: nothing when the stored state is the
@@ -129,7 +148,9 @@ pub async fn write_final_state(b: &dyn Backend, state: &mut State) -> Result<(),
         // Nothing was ever stored and nothing exists: don't create a state file.
         return Ok(());
     }
-    b.write(state).await.map_err(|e| state_error("Failed to persist state", &e).into())
+    b.write(state)
+        .await
+        .map_err(|e| state_error("Failed to persist state", &e).into())
 }
 
 /// A held lock, released by `release`.
@@ -139,7 +160,12 @@ pub struct Held {
 
 /// Takes the state lock for `operation` unless `enabled` is false. With a timeout,
 /// retries once a second until it passes.
-pub async fn acquire(b: &dyn Backend, operation: &str, enabled: bool, timeout: Duration) -> Result<Held, CliError> {
+pub async fn acquire(
+    b: &dyn Backend,
+    operation: &str,
+    enabled: bool,
+    timeout: Duration,
+) -> Result<Held, CliError> {
     if !enabled {
         return Ok(Held { id: None });
     }
@@ -147,7 +173,11 @@ pub async fn acquire(b: &dyn Backend, operation: &str, enabled: bool, timeout: D
     let start = Instant::now();
     loop {
         match b.lock(&info).await {
-            Ok(()) => return Ok(Held { id: Some(info.id.clone()) }),
+            Ok(()) => {
+                return Ok(Held {
+                    id: Some(info.id.clone()),
+                })
+            }
             Err(StateError::Locked(_)) if start.elapsed() < timeout => {
                 tokio::time::sleep(Duration::from_millis(500).min(timeout)).await;
             }
@@ -162,8 +192,11 @@ pub async fn release(b: &dyn Backend, held: Held) -> Diagnostics {
     if let Some(id) = held.id {
         if let Err(e) = b.unlock(&id).await {
             diags.push(
-                Diagnostic::error("Error releasing the state lock", format!("{e}."))
-                    .with_help(format!("The state may still be locked; release it with `terrane force-unlock {id}`.")),
+                Diagnostic::error("Error releasing the state lock", format!("{e}.")).with_help(
+                    format!(
+                    "The state may still be locked; release it with `terrane force-unlock {id}`."
+                ),
+                ),
             );
         }
     }
@@ -172,7 +205,14 @@ pub async fn release(b: &dyn Backend, held: Held) -> Diagnostics {
 
 /// Runs `work` under the state lock, releasing it afterwards whatever happened. A
 /// failure to release is added to the error (or printed after success).
-pub async fn with_lock<T, F>(ctx: &Ctx, b: &dyn Backend, operation: &str, enabled: bool, timeout: Duration, work: F) -> Result<T, CliError>
+pub async fn with_lock<T, F>(
+    ctx: &Ctx,
+    b: &dyn Backend,
+    operation: &str,
+    enabled: bool,
+    timeout: Duration,
+    work: F,
+) -> Result<T, CliError>
 where
     F: std::future::Future<Output = Result<T, CliError>>,
 {
@@ -196,7 +236,12 @@ where
 /// Parses `-lock-timeout` values: `0`, `30s`, `5m`, `1h`, `500ms`.
 pub fn parse_duration(s: &str) -> Result<Duration, CliError> {
     let s = s.trim();
-    let bad = || CliError::error("Invalid -lock-timeout value", format!("{s:?} is not a duration; use a value such as 0s, 30s or 5m."));
+    let bad = || {
+        CliError::error(
+            "Invalid -lock-timeout value",
+            format!("{s:?} is not a duration; use a value such as 0s, 30s or 5m."),
+        )
+    };
     let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, "s"),

@@ -41,20 +41,30 @@ impl Scope for ConstScope {
     fn resolve(&self, root: &RefRoot, span: &Span) -> Result<Value, Diagnostic> {
         Err(Diagnostic::error(
             "Variables not allowed",
-            format!("Variables may not be used here; `{root}` cannot be referred to in this context."),
+            format!(
+                "Variables may not be used here; `{root}` cannot be referred to in this context."
+            ),
         )
         .with_span(span.clone())
         .with_help("Use a literal value, such as a quoted string, a number, a list or a map."))
     }
     fn func_ctx(&self) -> FuncCtx<'_> {
-        FuncCtx { cwd: &self.cwd, impure_unknown: false }
+        FuncCtx {
+            cwd: &self.cwd,
+            impure_unknown: false,
+        }
     }
 }
 
 /// Evaluates a constant expression (no references), e.g. a tfvars value or a backend
 /// `path`.
 pub fn eval_const(expr: &Expr, cwd: &Path) -> Result<Value, Diagnostic> {
-    eval(expr, &ConstScope { cwd: cwd.to_path_buf() })
+    eval(
+        expr,
+        &ConstScope {
+            cwd: cwd.to_path_buf(),
+        },
+    )
 }
 
 /// Collects the root variable values. `env` is the process environment (passed in so
@@ -76,7 +86,14 @@ pub fn collect(
     for (k, v) in env {
         if let Some(name) = k.strip_prefix("TF_VAR_") {
             if declared.contains_key(name) {
-                vars.insert(name.to_string(), InputVar { value: InputValue::Raw(v), span: None, source: k.clone() });
+                vars.insert(
+                    name.to_string(),
+                    InputVar {
+                        value: InputValue::Raw(v),
+                        span: None,
+                        source: k.clone(),
+                    },
+                );
             }
         }
     }
@@ -162,7 +179,11 @@ fn takes_raw_string(v: &Variable) -> bool {
 /// Turns collected inputs into plain values, as a saved plan stores them: raw text for a
 /// primitive-typed variable stays a string (the engine converts it), raw text for a
 /// complex-typed one is parsed and evaluated as a constant expression.
-pub fn to_values(vars: &InputVars, declared: &BTreeMap<String, Variable>, cwd: &Path) -> Result<BTreeMap<String, Value>, Diagnostics> {
+pub fn to_values(
+    vars: &InputVars,
+    declared: &BTreeMap<String, Variable>,
+    cwd: &Path,
+) -> Result<BTreeMap<String, Value>, Diagnostics> {
     let mut out = BTreeMap::new();
     let mut diags = Diagnostics::new();
     for (name, iv) in vars {
@@ -202,7 +223,16 @@ pub fn to_values(vars: &InputVars, declared: &BTreeMap<String, Variable>, cwd: &
 pub fn from_values(values: &BTreeMap<String, Value>) -> InputVars {
     values
         .iter()
-        .map(|(k, v)| (k.clone(), InputVar { value: InputValue::Value(v.clone()), span: None, source: "the saved plan".into() }))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                InputVar {
+                    value: InputValue::Value(v.clone()),
+                    span: None,
+                    source: "the saved plan".into(),
+                },
+            )
+        })
         .collect()
 }
 
@@ -214,7 +244,9 @@ fn undeclared_error(name: &str, declared: &BTreeMap<String, Variable>) -> Diagno
     let names: Vec<&str> = declared.keys().map(|s| s.as_str()).collect();
     match crate::config::load::did_you_mean(name, &names) {
         Some(s) => d.with_help(format!("Did you mean \"{s}\"?")),
-        None => d.with_help(format!("To use this value, add a \"variable\" block named \"{name}\" to the configuration.")),
+        None => d.with_help(format!(
+            "To use this value, add a \"variable\" block named \"{name}\" to the configuration."
+        )),
     }
 }
 
@@ -227,7 +259,10 @@ fn undeclared_warning(name: &str, span: Option<Span>, source: &str) -> Diagnosti
 }
 
 fn display(p: &Path, cwd: &Path) -> String {
-    p.strip_prefix(cwd).unwrap_or(p).to_string_lossy().to_string()
+    p.strip_prefix(cwd)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .to_string()
 }
 
 /// Reads one variables file (HCL, or JSON when its name ends in `.json`).
@@ -242,11 +277,17 @@ fn read_var_file(
     let text = match std::fs::read(path).map(String::from_utf8) {
         Ok(Ok(t)) => t,
         Ok(Err(_)) => {
-            diags.push(Diagnostic::error("Failed to read variables file", format!("{name} is not valid UTF-8 text.")));
+            diags.push(Diagnostic::error(
+                "Failed to read variables file",
+                format!("{name} is not valid UTF-8 text."),
+            ));
             return;
         }
         Err(e) => {
-            diags.push(Diagnostic::error("Failed to read variables file", format!("Reading {name}: {e}.")));
+            diags.push(Diagnostic::error(
+                "Failed to read variables file",
+                format!("Reading {name}: {e}."),
+            ));
             return;
         }
     };
@@ -265,7 +306,14 @@ fn read_var_file(
             diags.push(undeclared_warning(&k, span, &name));
             continue;
         }
-        vars.insert(k, InputVar { value: InputValue::Value(v), span, source: name.clone() });
+        vars.insert(
+            k,
+            InputVar {
+                value: InputValue::Value(v),
+                span,
+                source: name.clone(),
+            },
+        );
     }
 }
 
@@ -301,16 +349,24 @@ fn parse_json(file: &Arc<SourceFile>) -> Result<FileValues, Diagnostics> {
         Err(e) => {
             let off = offset_of(&file.text, e.line(), e.column());
             let end = (off + 1).min(file.text.len());
-            return Err(Diagnostic::error("Invalid JSON in variables file", format!("{e}."))
-                .with_span(Span::new(file, off..end))
-                .into());
+            return Err(
+                Diagnostic::error("Invalid JSON in variables file", format!("{e}."))
+                    .with_span(Span::new(file, off..end))
+                    .into(),
+            );
         }
     };
     match j {
-        serde_json::Value::Object(m) => Ok(m.iter().map(|(k, v)| (k.clone(), Value::from_json(v), None)).collect()),
+        serde_json::Value::Object(m) => Ok(m
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from_json(v), None))
+            .collect()),
         _ => Err(Diagnostic::error(
             "Invalid variables file",
-            format!("The root value of {} must be a JSON object whose properties are variable names.", file.name),
+            format!(
+                "The root value of {} must be a JSON object whose properties are variable names.",
+                file.name
+            ),
         )
         .with_span(Span::new(file, 0..file.text.len().min(1)))
         .into()),
@@ -365,11 +421,21 @@ mod tests {
     #[test]
     fn precedence_later_wins() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("terraform.tfvars"), "a = \"file\"\nb = \"file\"\nc = 1 + 2\n").expect("write");
+        std::fs::write(
+            dir.path().join("terraform.tfvars"),
+            "a = \"file\"\nb = \"file\"\nc = 1 + 2\n",
+        )
+        .expect("write");
         std::fs::write(dir.path().join("x.auto.tfvars.json"), "{\"b\": \"auto\"}").expect("write");
         std::fs::write(dir.path().join("extra.tfvars"), "d = \"extra\"\n").expect("write");
-        let env = vec![("TF_VAR_a".to_string(), "env".to_string()), ("TF_VAR_e".to_string(), "env".to_string())];
-        let cli = vec![VarArg::Var("d=cli".into()), VarArg::File("extra.tfvars".into())];
+        let env = vec![
+            ("TF_VAR_a".to_string(), "env".to_string()),
+            ("TF_VAR_e".to_string(), "env".to_string()),
+        ];
+        let cli = vec![
+            VarArg::Var("d=cli".into()),
+            VarArg::File("extra.tfvars".into()),
+        ];
         let (vars, diags) = collect(dir.path(), env, &cli, &declared(&["a", "b", "c", "d", "e"]));
         assert!(diags.is_empty(), "{diags}");
         assert_eq!(vars["a"].source, "terraform.tfvars");
@@ -388,17 +454,33 @@ mod tests {
         std::fs::write(dir.path().join("terraform.tfvars"), "zz = 1\nb = var.x\n").expect("write");
         let cli = vec![VarArg::Var("nope".into()), VarArg::Var("q=1".into())];
         let (_, diags) = collect(dir.path(), Vec::new(), &cli, &declared(&["b"]));
-        let sums: Vec<String> = diags.iter().map(|d| format!("{:?}:{}", d.severity, d.summary)).collect();
-        assert!(sums.contains(&"Warning:Value for undeclared variable".to_string()), "{sums:?}");
-        assert!(sums.contains(&"Error:Variables not allowed".to_string()), "{sums:?}");
-        assert!(sums.contains(&"Error:Invalid -var option".to_string()), "{sums:?}");
-        assert!(sums.contains(&"Error:Value for undeclared variable".to_string()), "{sums:?}");
+        let sums: Vec<String> = diags
+            .iter()
+            .map(|d| format!("{:?}:{}", d.severity, d.summary))
+            .collect();
+        assert!(
+            sums.contains(&"Warning:Value for undeclared variable".to_string()),
+            "{sums:?}"
+        );
+        assert!(
+            sums.contains(&"Error:Variables not allowed".to_string()),
+            "{sums:?}"
+        );
+        assert!(
+            sums.contains(&"Error:Invalid -var option".to_string()),
+            "{sums:?}"
+        );
+        assert!(
+            sums.contains(&"Error:Value for undeclared variable".to_string()),
+            "{sums:?}"
+        );
     }
 
     #[test]
     fn syntax_error_has_location() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("terraform.tfvars"), "a = \"ok\"\nb = = 2\n").expect("write");
+        std::fs::write(dir.path().join("terraform.tfvars"), "a = \"ok\"\nb = = 2\n")
+            .expect("write");
         let (_, diags) = collect(dir.path(), Vec::new(), &[], &declared(&["a", "b"]));
         let d = diags.iter().next().expect("a diagnostic");
         assert!(d.is_error());

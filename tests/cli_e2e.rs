@@ -1,0 +1,193 @@
+//! End-to-end CLI tests through the engine with the built-in providers: plan, apply with
+//! and without approval, a second plan with no changes, saved plans (and their refusal
+//! when stale), outputs, and destroy. Each test runs the built binary in a temporary
+//! directory.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn terrane_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_terrane"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn terrane");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn terrane(dir: &Path, args: &[&str]) -> Output {
+    terrane_stdin(dir, args, "")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const HELLO: &str = r#"
+variable "greeting" {
+  type    = string
+  default = "hello"
+}
+
+resource "terraform_data" "hello" {
+  input = "${var.greeting}, world"
+}
+
+output "message" {
+  value = terraform_data.hello.output
+}
+"#;
+
+fn hello_dir() -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::write(d.path().join("main.tf"), HELLO).expect("write");
+    d
+}
+
+#[test]
+fn plan_apply_plan_again() {
+    let d = hello_dir();
+    let o = terrane(d.path(), &["init"]);
+    assert!(o.status.success(), "init: {}", err(&o));
+    assert!(
+        out(&o).contains("terrane has been successfully initialized!"),
+        "{}",
+        out(&o)
+    );
+
+    let o = terrane(d.path(), &["plan", "-detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(2), "plan: {}", err(&o));
+    assert!(out(&o).contains("terraform_data.hello"), "{}", out(&o));
+
+    // Declining the approval changes nothing.
+    let o = terrane_stdin(d.path(), &["apply"], "no\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        out(&o).contains("Do you want to perform these actions?"),
+        "{}",
+        out(&o)
+    );
+    assert!(out(&o).contains("Apply cancelled."), "{}", out(&o));
+
+    let o = terrane(d.path(), &["apply", "-auto-approve"]);
+    assert!(o.status.success(), "apply: {}", err(&o));
+    assert!(
+        out(&o).contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        out(&o).contains("message = \"hello, world\""),
+        "{}",
+        out(&o)
+    );
+    assert!(d.path().join("state/terraform.tfstate").exists());
+    assert!(!d.path().join("state/terraform.tfstate.lock.info").exists());
+
+    let o = terrane(d.path(), &["plan", "-detailed-exitcode"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "second plan: {}{}",
+        out(&o),
+        err(&o)
+    );
+    assert!(out(&o).contains("No changes."), "{}", out(&o));
+
+    let o = terrane(d.path(), &["output", "-raw", "message"]);
+    assert_eq!(out(&o), "hello, world");
+
+    let o = terrane(
+        d.path(),
+        &["plan", "-var", "greeting=hi", "-detailed-exitcode"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+
+    let o = terrane(d.path(), &["destroy", "-auto-approve"]);
+    assert!(o.status.success(), "destroy: {}", err(&o));
+    assert!(
+        out(&o).contains("Destroy complete! Resources: 1 destroyed."),
+        "{}",
+        out(&o)
+    );
+    let o = terrane(d.path(), &["state", "list"]);
+    assert_eq!(out(&o), "");
+}
+
+#[test]
+fn saved_plans_apply_exactly_and_go_stale() {
+    let d = hello_dir();
+    let o = terrane(d.path(), &["plan", "-var=greeting=hey", "-out=p.tfplan"]);
+    assert!(o.status.success(), "{}", err(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.path().join("p.tfplan"))
+            .expect("plan file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let o = terrane(d.path(), &["plan", "-out=q.tfplan"]);
+    assert!(o.status.success(), "{}", err(&o));
+
+    // No approval prompt for a saved plan; its variables are used.
+    let o = terrane(d.path(), &["apply", "p.tfplan"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("message = \"hey, world\""), "{}", out(&o));
+
+    // q.tfplan was made against the state before that apply.
+    let o = terrane(d.path(), &["apply", "q.tfplan"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("Saved plan is stale"), "{}", err(&o));
+
+    // A changed configuration refuses the plan.
+    let o = terrane(d.path(), &["plan", "-out=r.tfplan"]);
+    assert!(o.status.success(), "{}", err(&o));
+    std::fs::write(
+        d.path().join("extra.tf"),
+        "output \"x\" {\n  value = 1\n}\n",
+    )
+    .expect("write");
+    let o = terrane(d.path(), &["apply", "r.tfplan"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("the configuration has changed since this plan was made"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn validate_and_graph() {
+    let d = hello_dir();
+    let o = terrane(d.path(), &["validate"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("Success! The configuration is valid."),
+        "{}",
+        out(&o)
+    );
+    let o = terrane(d.path(), &["validate", "-json"]);
+    let j: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
+    assert_eq!(j["valid"], true);
+    assert_eq!(j["error_count"], 0);
+    let o = terrane(d.path(), &["graph"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("digraph"), "{}", out(&o));
+}
