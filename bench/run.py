@@ -201,7 +201,9 @@ def fmt_time(s):
         return "—"
     if "error" in s:
         e = s["error"]
-        return "timeout" if e.startswith("timeout") else "failed"
+        if e.startswith("timeout"):
+            return "timeout"
+        return "not implemented" if "not implemented" in e else "failed"
     w = s["wall_s"]
     return "%.0f ms" % (w * 1000) if w >= 0.1 else "%.1f ms" % (w * 1000)
 
@@ -349,7 +351,7 @@ def main():
         if name == "terrane":
             if not os.access(args.terrane, os.X_OK):
                 raise SystemExit("no terrane binary at %s" % args.terrane)
-            tools.append(Tool("terrane", args.terrane))
+            tools.append(Tool("terrane", os.path.abspath(args.terrane)))
         elif name == "terraform":
             exe = find_terraform()
             if exe:
