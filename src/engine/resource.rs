@@ -368,8 +368,8 @@ impl<'e> Walker<'e> {
     // ---- apply -------------------------------------------------------------------------
 
     fn apply_instance_fut(&mut self, provider: &Arc<dyn Provider>, rc: &ResourceConfig, schema: &BlockSchema, addr: AbsResourceInstance, config: Value) -> Option<Fut> {
-        let plan = self.plan?;
-        let Some(change) = plan.changes.iter().find(|c| c.addr == addr) else {
+        self.plan?;
+        let Some(change) = self.planned_change(&addr) else {
             if self.state.instance(&addr).is_none() {
                 self.diags.push(Diagnostic::error("Inconsistent apply", format!("{addr} is not in the plan, but the configuration now has it. Run plan again.")).with_span(rc.span.clone()));
             }
@@ -464,7 +464,7 @@ impl<'e> Walker<'e> {
     pub(super) fn record_apply(&mut self, node: &Node, o: &Outcome) {
         let Some(new_state) = &o.new_state else { return };
         let failed = o.diags.iter().any(|d| d.error);
-        let change = self.plan.and_then(|p| p.changes.iter().find(|c| c.addr == o.addr));
+        let change = self.planned_change(&o.addr);
         let provider = change.map(|c| c.provider.clone()).unwrap_or_default();
         match o.kind {
             OutcomeKind::Destroy => {

@@ -68,6 +68,9 @@ pub struct Walker<'e> {
     pub changes: BTreeMap<AbsResourceInstance, ResourceChange>,
     pub drift: Vec<ResourceChange>,
     pub plan: Option<&'e Plan>,
+    /// Where each address's change is in `plan.changes`, built on first use: looking
+    /// changes up by scanning made apply quadratic in the number of instances.
+    plan_index: std::cell::OnceCell<HashMap<AbsResourceInstance, usize>>,
     pub visited: HashSet<AbsResourceInstance>,
     pub skipped: Vec<(String, String)>,
     pub applied: usize,
@@ -99,6 +102,7 @@ impl<'e> Walker<'e> {
             changes: BTreeMap::new(),
             drift: Vec::new(),
             plan: None,
+            plan_index: std::cell::OnceCell::new(),
             visited: HashSet::new(),
             skipped: Vec::new(),
             applied: 0,
@@ -108,6 +112,20 @@ impl<'e> Walker<'e> {
             backend: None,
             last_write: std::time::Instant::now(),
         }
+    }
+
+    /// The planned change of one instance (apply).
+    pub(super) fn planned_change(&self, addr: &AbsResourceInstance) -> Option<&'e ResourceChange> {
+        let plan = self.plan?;
+        let index = self.plan_index.get_or_init(|| {
+            let mut m = HashMap::with_capacity(plan.changes.len());
+            for (i, c) in plan.changes.iter().enumerate() {
+                // The first change of an address wins, as the scan this replaces did.
+                m.entry(c.addr.clone()).or_insert(i);
+            }
+            m
+        });
+        index.get(addr).map(|&i| &plan.changes[i])
     }
 
     fn cfg(&self) -> &'e Config {
