@@ -339,7 +339,18 @@ def main():
     ap.add_argument("--workdir", default=os.path.join(REPO, "target", "bench"))
     ap.add_argument("--json", help="write the raw results here")
     ap.add_argument("--aws-parallelism", type=int, default=10)
+    ap.add_argument("--report", nargs="+", metavar="JSON",
+                    help="print the report of earlier --json files (rows merged in order) and stop")
     args = ap.parse_args()
+    if args.report:
+        rows, present = [], set()
+        for path in args.report:
+            with open(path) as f:
+                data = json.load(f)
+            rows += data["rows"]
+            present |= set(data["tools"])
+        print(report(rows, present))
+        return
     log = lambda m: print(m, file=sys.stderr, flush=True)
 
     if not args.no_build and "terrane" in args.tools.split(","):

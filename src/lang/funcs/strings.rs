@@ -216,7 +216,29 @@ fn substr(a: &[Value]) -> FResult {
     Ok(sv(&rest[..take].concat()))
 }
 
+/// Compiles a pattern, reusing the compiled form of a pattern seen before on this thread:
+/// a configuration typically repeats one pattern (a validation block on each of thousands
+/// of variables), and compiling took most of the time of evaluating such a call.
 fn compile(pattern: &str) -> Result<Regex, String> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Regex>> = Default::default();
+    }
+    if let Some(re) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = compile_uncached(pattern)?;
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        // Bounded: distinct patterns are few in real configurations, but not necessarily.
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.insert(pattern.to_string(), re.clone());
+    });
+    Ok(re)
+}
+
+fn compile_uncached(pattern: &str) -> Result<Regex, String> {
     Regex::new(pattern).map_err(|e| {
         let msg = e.to_string();
         let last = msg
