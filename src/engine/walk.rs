@@ -351,7 +351,11 @@ impl<'e> Walker<'e> {
                 Some(v) => v,
                 None => match &var.default {
                     Some(d) => match eval(d, &self.scope(&mi, Binding::default())) {
-                        Ok(v) => v,
+                        Ok(v) => {
+                            // A default that does not fit the type is the default's fault.
+                            span = d.span();
+                            v
+                        }
                         Err(d) => {
                             self.diags.push(d);
                             return;
