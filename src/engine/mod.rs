@@ -95,11 +95,14 @@ pub struct Engine {
     pub registry: Registry,
     /// The working directory (`path.cwd`, `path.root`, file functions).
     pub cwd: PathBuf,
+    /// Interrupt level, raised by the CLI on SIGINT/SIGTERM: 1 starts nothing new and
+    /// lets running operations finish; 2 stops waiting for them. Walks obey it.
+    pub interrupt: Arc<tokio::sync::watch::Sender<u8>>,
 }
 
 impl Engine {
     pub fn new(config: Config, registry: Registry, cwd: PathBuf) -> Engine {
-        Engine { config: Arc::new(config), registry, cwd }
+        Engine { config: Arc::new(config), registry, cwd, interrupt: Arc::new(tokio::sync::watch::channel(0).0) }
     }
 
     /// Static checks of the whole configuration: references, function calls, types,
@@ -146,10 +149,23 @@ impl Engine {
         }
         let (prior, moves) = self.apply_moved(prior, &mut diags);
         if opts.destroy {
-            let plan = self.destroy_plan(&prior, &mut diags);
+            // Create intents left by an interrupted apply are resolved by a normal plan
+            // first, so that destroy also deletes the objects they made.
+            let (mut prior, mut adopted, mut resolved) = (prior, Vec::new(), Vec::new());
+            if !prior.pending.is_empty() {
+                let (p, d) = Box::pin(self.plan(&prior, &PlanOptions { destroy: false, ..opts.clone() })).await;
+                let Some(p) = p else {
+                    diags.extend(d);
+                    return (None, dedup(diags));
+                };
+                prior = with_adopted(prior, &p);
+                (adopted, resolved) = (p.adopted, p.resolved_intents);
+            }
+            let mut plan = self.destroy_plan(&prior, &mut diags);
             if diags.has_errors() {
                 return (None, dedup(diags));
             }
+            (plan.adopted, plan.resolved_intents) = (adopted, resolved);
             return (Some(plan), diags);
         }
         let mut w = walk::Walker::new(self, walk::Mode::Plan, &opts.variables, prior.clone(), opts.parallelism);
@@ -180,6 +196,16 @@ impl Engine {
         }
         let mut plan = Plan { lineage: prior.lineage.clone(), serial: prior.serial, ..Default::default() };
         plan.changes = std::mem::take(&mut w.changes).into_values().collect();
+        plan.adopted = std::mem::take(&mut w.adopted);
+        plan.resolved_intents = std::mem::take(&mut w.resolved_intents);
+        for p in &prior.pending {
+            if !plan.resolved_intents.contains(&p.token) {
+                diags.push(crate::diag::Diagnostic::warning(
+                    "Unresolved create intent",
+                    format!("An interrupted apply was creating {} (token {}), but that resource is no longer in the configuration, so terrane cannot ask its provider whether the object exists.", p.address, p.token),
+                ).with_help("Restore the resource in the configuration and run plan again, so the object is found and adopted (or confirmed absent)."));
+            }
+        }
         for c in &mut plan.changes {
             if let Some(from) = moves.get(&c.addr) {
                 c.moved_from = Some(from.clone());
@@ -187,6 +213,9 @@ impl Engine {
         }
         plan.drift = std::mem::take(&mut w.drift);
         plan.outputs = self.output_changes(&prior, &w.store);
+        if w.interrupted > 0 {
+            diags.push(crate::diag::Diagnostic::error("Plan interrupted", "The plan was interrupted before it finished; nothing was changed."));
+        }
         if diags.has_errors() {
             return (None, dedup(diags));
         }
@@ -330,7 +359,7 @@ impl Engine {
                 }
             }
         }
-        let prior = self.apply_moved(&prior, &mut Diagnostics::new()).0;
+        let prior = with_adopted(self.apply_moved(&prior, &mut Diagnostics::new()).0, plan);
         let (g, diags) = graph::build(&self.config, &info);
         if diags.has_errors() {
             return ApplyOutcome { state: prior, diags, applied: 0, skipped: Vec::new() };
@@ -339,7 +368,22 @@ impl Engine {
         w.plan = Some(plan);
         w.graph_for_deps = Some(&g);
         w.backend = Some(backend);
+        // Adopted objects and resolved intents change the state before anything runs.
+        w.dirty = !plan.resolved_intents.is_empty();
         w.walk(&g).await;
+        if w.interrupted > 0 {
+            let not_started: Vec<&str> = w.skipped.iter().filter(|(_, why)| why.contains("interrupted")).map(|(a, _)| a.as_str()).collect();
+            w.diags.push(crate::diag::Diagnostic::error(
+                "Apply interrupted",
+                format!(
+                    "{} instance(s) were applied and recorded before the interrupt; {} step(s) were not started{}.{}",
+                    w.applied,
+                    not_started.len(),
+                    if not_started.is_empty() { String::new() } else { format!(" ({})", not_started.join(", ")) },
+                    if w.interrupted >= 2 { " Operations in flight were abandoned; their create intents are recorded in the state, and the next plan or apply finds what they made." } else { "" }
+                ),
+            ).with_help("Run `terrane apply` again to finish."));
+        }
         // Data sources are re-read on every plan, so the plan names each one the
         // configuration still has; the rest left the configuration.
         let planned: std::collections::BTreeSet<_> = plan.changes.iter().map(|c| &c.addr).collect();
@@ -382,6 +426,26 @@ impl Engine {
     pub fn eval_expr(&self, _state: &State, _src: &str, _vars: &InputVars) -> Result<Value, Diagnostics> {
         Err(crate::diag::Diagnostic::error("Not implemented yet", "Evaluating expressions against state (console) is not implemented yet.").into())
     }
+}
+
+/// `prior` with the plan's adopted objects recorded and its resolved intents removed.
+fn with_adopted(mut prior: State, plan: &Plan) -> State {
+    if plan.resolved_intents.is_empty() {
+        return prior;
+    }
+    prior.pending.retain(|p| !plan.resolved_intents.contains(&p.token));
+    for a in &plan.adopted {
+        let obj = crate::state::InstanceObject {
+            status: crate::state::ObjectStatus::Ready,
+            schema_version: 0,
+            attributes: a.value.clone().deep_unmark(),
+            dependencies: Vec::new(),
+            create_before_destroy: false,
+            private: None,
+        };
+        prior.set_instance(&a.addr, &a.provider, Some(obj));
+    }
+    prior
 }
 
 /// Runs a walk that makes no provider calls to completion from synchronous code.

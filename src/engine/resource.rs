@@ -22,7 +22,7 @@ use crate::state::{InstanceObject, ObjectStatus};
 type Fut = BoxFuture<'static, Outcome>;
 
 fn outcome(addr: AbsResourceInstance, config: Value, kind: OutcomeKind) -> Outcome {
-    Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), kind }
+    Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), kind, token: None, adopted: false }
 }
 
 /// Applies `ignore_changes`: the listed attributes keep their prior values.
@@ -163,6 +163,14 @@ impl<'e> Walker<'e> {
         let ty = rc.addr.type_.clone();
         let is_data = rc.is_data();
         let prior = self.state.instance(&addr).map(|o| (retype(&o.attributes, schema), o.status));
+        // A create intent left by an interrupted apply: ask the provider whether the
+        // object exists before deciding to create it (again).
+        let intent = if prior.is_none() && !self.state.pending.is_empty() {
+            let a = addr.to_string();
+            self.state.pending.iter().find(|p| p.address == a).map(|p| ObjectIdentity { lineage: self.state.lineage.clone(), address: a.clone(), token: p.token.clone() })
+        } else {
+            None
+        };
         let refresh = self.refresh;
         let ic = rc.lifecycle.ignore_changes.clone();
         async move {
@@ -176,6 +184,20 @@ impl<'e> Walker<'e> {
                 return o;
             }
             let mut current = prior.as_ref().map(|(v, _)| v.clone());
+            if let Some(identity) = &intent {
+                o.token = Some(identity.token.clone());
+                match p.recover(&ty, identity).await {
+                    Ok(Some(v)) => {
+                        current = Some(v);
+                        o.adopted = true;
+                    }
+                    Ok(None) => {}
+                    Err(d) => {
+                        o.diags.extend(d);
+                        return o;
+                    }
+                }
+            }
             if let (Some(pv), true) = (&current, refresh) {
                 let rr = p.read_resource(&ty, pv).await;
                 o.diags.extend(rr.diags);
@@ -216,6 +238,14 @@ impl<'e> Walker<'e> {
             }
             if o.diags.iter().any(|d| d.error) {
                 continue;
+            }
+            if self.mode == Mode::Plan {
+                if let Some(t) = &o.token {
+                    self.resolved_intents.push(t.clone());
+                    if let (true, Some(Some(v))) = (o.adopted, &o.refreshed) {
+                        self.adopted.push(crate::plan::AdoptedObject { addr: o.addr.clone(), provider: paddr.clone(), value: v.clone().deep_unmark() });
+                    }
+                }
             }
             match (self.mode, o.kind) {
                 (Mode::Plan, OutcomeKind::Plan) => self.decide(rc, &schema, &paddr, o),
@@ -426,10 +456,30 @@ impl<'e> Walker<'e> {
             }
         }
         let identity = ObjectIdentity { lineage: self.state.lineage.clone(), address: addr.to_string(), token: uuid::Uuid::new_v4().to_string() };
+        // Crash safety: a create that makes something outside terrane is first recorded
+        // as an intent in the state on disk, so that a crash at any point leaves a trace
+        // that the next run resolves with `recover`.
+        let mut wait = None;
+        if prior.is_none() && self.backend.is_some() && p.create_needs_intent(&ty) {
+            let intent = crate::state::PendingCreate {
+                address: identity.address.clone(),
+                provider: change.provider.clone(),
+                token: identity.token.clone(),
+                started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            };
+            wait = Some(self.add_intent(intent));
+        }
         let ic = rc.lifecycle.ignore_changes.clone();
         Some(
             async move {
                 let mut o = outcome(addr, config.clone(), OutcomeKind::Apply);
+                if let Some((gen, mut rx)) = wait {
+                    o.token = Some(identity.token.clone());
+                    if !super::walk::intent_durable(&mut rx, gen).await {
+                        o.diags.push(crate::providers::ProviderDiag::error("Create not started", "The create intent could not be written to the state, so the object was not created: terrane never creates what it could lose track of."));
+                        return o;
+                    }
+                }
                 let cfg = ignore_changes(config, prior.as_ref(), &ic).deep_unmark();
                 let pr = p.plan_change(PlanRequest { type_name: &ty, prior: prior.as_ref(), config: &cfg }).await;
                 o.diags.extend(pr.diags);
@@ -486,6 +536,11 @@ impl<'e> Walker<'e> {
 
     /// Records one finished apply or destroy in the state, as soon as it completes.
     pub(super) fn record_apply(&mut self, node: &Node, o: &Outcome) {
+        // The create's intent is settled in the same write that records its result.
+        if let Some(t) = &o.token {
+            self.state.pending.retain(|p| &p.token != t);
+            self.dirty = true;
+        }
         let Some(new_state) = &o.new_state else { return };
         let failed = o.diags.iter().any(|d| d.error);
         let change = self.plan.and_then(|p| p.changes.iter().find(|c| c.addr == o.addr));
