@@ -411,6 +411,10 @@ impl<'e> Walker<'e> {
 
     fn apply_instance_fut(&mut self, provider: &Arc<dyn Provider>, rc: &ResourceConfig, schema: &BlockSchema, addr: AbsResourceInstance, config: Value) -> Option<Fut> {
         let plan = self.plan?;
+        // A destroy plan only deletes; instances it does not name are left alone.
+        if plan.destroy {
+            return None;
+        }
         let Some(change) = plan.changes.iter().find(|c| c.addr == addr) else {
             if self.state.instance(&addr).is_none() {
                 self.diags.push(Diagnostic::error("Inconsistent apply", format!("{addr} is not in the plan, but the configuration now has it. Run plan again.")).with_span(rc.span.clone()));

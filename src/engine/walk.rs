@@ -202,14 +202,23 @@ impl<'e> Walker<'e> {
             // every intent added since the last one.
             self.flush_intents().await;
             let mut interrupt = self.interrupt.clone();
-            let res = tokio::select! {
-                res = tasks.join_next() => res,
-                _ = wait_for_level(&mut interrupt, 2) => {
-                    // A second interrupt: stop waiting. Dropping `tasks` aborts the calls
-                    // in flight; their create intents stay recorded for the next run.
-                    self.interrupted = 2;
-                    break;
+            let res = loop {
+                // Results recorded but not yet written are written within 100 ms even
+                // while every running call is slow.
+                let flush_at = tokio::time::Instant::from_std(self.last_write) + std::time::Duration::from_millis(100);
+                tokio::select! {
+                    res = tasks.join_next() => break Some(res),
+                    _ = wait_for_level(&mut interrupt, 2) => break None,
+                    _ = tokio::time::sleep_until(flush_at), if self.dirty => {
+                        self.persist(true).await;
+                    }
                 }
+            };
+            let Some(res) = res else {
+                // A second interrupt: stop waiting. Dropping `tasks` aborts the calls in
+                // flight; their create intents stay recorded for the next run.
+                self.interrupted = 2;
+                break;
             };
             let Some(res) = res else { break };
             let (idx, outcome) = match res {
