@@ -85,6 +85,10 @@ pub struct Walker<'e> {
     /// Where apply persists state as it goes.
     pub backend: Option<Arc<dyn crate::state::backend::Backend>>,
     last_write: std::time::Instant,
+    /// How long the last state write took: the next incremental write waits at least
+    /// four times that, so writing never takes more than a fifth of the run however big
+    /// the state grows (a fixed interval would make a large apply quadratic).
+    write_cost: std::time::Duration,
     /// Create intents (issue 6): the generation of the newest intent added to the state,
     /// the newest generation known to be written, and the channel on which creates wait
     /// for their intent to be durable (`(durable generation, a write failed)`).
@@ -125,6 +129,7 @@ impl<'e> Walker<'e> {
             graph_for_deps: None,
             backend: None,
             last_write: std::time::Instant::now(),
+            write_cost: std::time::Duration::ZERO,
             intent_gen: 0,
             durable_gen: 0,
             durable_tx: tokio::sync::watch::channel((0, false)).0,
@@ -203,9 +208,9 @@ impl<'e> Walker<'e> {
             self.flush_intents().await;
             let mut interrupt = self.interrupt.clone();
             let res = loop {
-                // Results recorded but not yet written are written within 100 ms even
-                // while every running call is slow.
-                let flush_at = tokio::time::Instant::from_std(self.last_write) + std::time::Duration::from_millis(100);
+                // Results recorded but not yet written are written within the write
+                // interval even while every running call is slow.
+                let flush_at = tokio::time::Instant::from_std(self.last_write) + self.write_interval();
                 tokio::select! {
                     res = tasks.join_next() => break Some(res),
                     _ = wait_for_level(&mut interrupt, 2) => break None,
@@ -247,18 +252,19 @@ impl<'e> Walker<'e> {
         }
     }
 
-    /// Writes the state when it changed. Writes are coalesced to one per 100 ms so that
+    /// Writes the state when it changed. Writes are coalesced (see `write_interval`) so that
     /// persisting as instances complete stays linear in the number of instances; `force`
     /// writes now (end of the walk, create intents). False when the write failed.
     pub async fn persist(&mut self, force: bool) -> bool {
         if !self.dirty {
             return true;
         }
-        if !force && self.last_write.elapsed() < std::time::Duration::from_millis(100) {
+        if !force && self.last_write.elapsed() < self.write_interval() {
             return true;
         }
         let Some(b) = self.backend.clone() else { return true };
         self.state.serial += 1;
+        let started = std::time::Instant::now();
         let ok = match b.write(&self.state).await {
             Ok(()) => true,
             Err(e) => {
@@ -268,7 +274,13 @@ impl<'e> Walker<'e> {
         };
         self.dirty = false;
         self.last_write = std::time::Instant::now();
+        self.write_cost = started.elapsed();
         ok
+    }
+
+    /// The least time between two incremental state writes (see `write_cost`).
+    fn write_interval(&self) -> std::time::Duration {
+        (self.write_cost * 4).max(std::time::Duration::from_millis(100))
     }
 
     /// Registers a create intent in the state; the returned receiver tells the create
