@@ -121,7 +121,7 @@ fn validate_json_reports_an_unknown_block() {
     let o = terrane(d.path(), &["validate", "-json"]);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     let j: serde_json::Value = serde_json::from_str(&out(&o)).expect("validate -json is JSON");
-    assert_eq!(j["format_version"], "1.0");
+    assert_eq!(j["format_version"], "0.1");
     assert_eq!(j["valid"], false);
     assert_eq!(j["error_count"], 1);
     assert_eq!(j["warning_count"], 0);
