@@ -376,19 +376,13 @@ fn force_unlock_removes_the_lock() {
 }
 
 #[test]
-fn console_and_fmt_are_not_implemented_yet() {
+fn console_is_not_implemented_yet() {
     let d = tempfile::tempdir().expect("tempdir");
-    for cmd in ["console", "fmt"] {
+    for cmd in ["console"] {
         let o = terrane(d.path(), &[cmd]);
         assert_eq!(o.status.code(), Some(1));
         assert!(err(&o).contains("not implemented yet"), "{}", err(&o));
     }
-    let o = terrane(
-        d.path(),
-        &["fmt", "-check", "-diff", "-recursive", "-write=false"],
-    );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("not implemented yet"), "{}", err(&o));
 }
 
 #[test]
