@@ -302,7 +302,7 @@ fn load_top_block(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                 if let Some(prev) = m.locals.get(&a.name) {
                     diags.push(
                         Diagnostic::error("Duplicate local value definition", format!("A local value named \"{}\" was already defined. Local value names must be unique within a module.", a.name))
-                            .with_span(a.name_span.clone())
+                            .with_span(a.span.clone())
                             .with_related(prev.span.clone(), "first defined here"),
                     );
                     continue;
