@@ -378,7 +378,7 @@ fn force_unlock_removes_the_lock() {
 #[test]
 fn console_and_fmt_are_not_implemented_yet() {
     let d = tempfile::tempdir().expect("tempdir");
-    for cmd in ["console", "fmt"] {
+    for cmd in ["fmt"] {
         let o = terrane(d.path(), &[cmd]);
         assert_eq!(o.status.code(), Some(1));
         assert!(err(&o).contains("not implemented yet"), "{}", err(&o));

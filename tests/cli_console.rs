@@ -16,7 +16,12 @@ fn console(dir: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn terrane");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
@@ -141,7 +146,11 @@ fn an_error_stops_with_a_diagnostic_and_exit_1() {
     assert!(e.contains("<console-input>"), "{e}");
     let o = console(d.path(), &[], "var.nope\n");
     assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("Reference to undeclared input variable"), "{}", err(&o));
+    assert!(
+        err(&o).contains("Reference to undeclared input variable"),
+        "{}",
+        err(&o)
+    );
 }
 
 #[test]

@@ -41,7 +41,12 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         Some(c) => c,
         None => crate::config::load_dir_with_files(&ctx.cwd, Vec::new())
             .0
-            .ok_or_else(|| CliError::error("Failed to load configuration", "No configuration could be loaded."))?,
+            .ok_or_else(|| {
+                CliError::error(
+                    "Failed to load configuration",
+                    "No configuration could be loaded.",
+                )
+            })?,
     };
     let var_args: Vec<VarArg> = args
         .var_file
@@ -50,13 +55,21 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         .map(VarArg::File)
         .chain(args.var.iter().cloned().map(VarArg::Var))
         .collect();
-    let (variables, diags) = vars::collect(&ctx.cwd, ctx.env.iter().cloned(), &var_args, &config.module.variables);
+    let (variables, diags) = vars::collect(
+        &ctx.cwd,
+        ctx.env.iter().cloned(),
+        &var_args,
+        &config.module.variables,
+    );
     if diags.has_errors() {
         return Err(CliError::Diags(diags));
     }
     ctx.ui.diags(&diags);
     let b = backend(state_path(ctx, args.state.as_deref(), Some(&config))?);
-    let state = ctx.rt.block_on(read_state_opt(&*b))?.unwrap_or_else(State::new);
+    let state = ctx
+        .rt
+        .block_on(read_state_opt(&*b))?
+        .unwrap_or_else(State::new);
     let engine = Engine::new(config, Registry::builtin(), ctx.cwd.clone());
     let (session, diags) = engine.eval_session(&state, &variables);
     if diags.has_errors() {
@@ -93,7 +106,8 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     }
     let mut last = String::new();
     for line in stdin.lock().lines() {
-        let line = line.map_err(|e| CliError::error("Failed to read input", format!("Reading stdin: {e}.")))?;
+        let line = line
+            .map_err(|e| CliError::error("Failed to read input", format!("Reading stdin: {e}.")))?;
         let src = line.trim();
         if src == "exit" {
             break;

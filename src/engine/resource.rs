@@ -293,7 +293,7 @@ impl<'e> Walker<'e> {
                                     self.state.set_instance(&o.addr, &paddr, Some(obj));
                                     self.dirty = true;
                                 }
-                                Mode::Validate => {}
+                                Mode::Validate | Mode::Eval => {}
                             }
                             self.store.set_resource_value(&abs, o.addr.key.clone(), v);
                         }
