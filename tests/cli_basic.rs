@@ -376,16 +376,6 @@ fn force_unlock_removes_the_lock() {
 }
 
 #[test]
-fn console_is_not_implemented_yet() {
-    let d = tempfile::tempdir().expect("tempdir");
-    for cmd in ["console"] {
-        let o = terrane(d.path(), &[cmd]);
-        assert_eq!(o.status.code(), Some(1));
-        assert!(err(&o).contains("not implemented yet"), "{}", err(&o));
-    }
-}
-
-#[test]
 fn show_without_state() {
     let d = tempfile::tempdir().expect("tempdir");
     let o = terrane(d.path(), &["show"]);

@@ -423,8 +423,44 @@ impl Engine {
     }
 
     /// Evaluates one expression in the root module against `state` (for `console`).
-    pub fn eval_expr(&self, _state: &State, _src: &str, _vars: &InputVars) -> Result<Value, Diagnostics> {
-        Err(crate::diag::Diagnostic::error("Not implemented yet", "Evaluating expressions against state (console) is not implemented yet.").into())
+    pub fn eval_expr(&self, state: &State, src: &str, vars: &InputVars) -> Result<Value, Diagnostics> {
+        let (session, diags) = self.eval_session(state, vars);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        session.eval(src).map_err(Diagnostics::from)
+    }
+
+    /// Walks the configuration once against `state` without calling any provider
+    /// (resources take their values from state), so that expressions can then be
+    /// evaluated in the root module as `terraform console` evaluates them.
+    pub fn eval_session<'e>(&'e self, state: &State, vars: &'e InputVars) -> (EvalSession<'e>, Diagnostics) {
+        let (g, mut diags) = graph::build(&self.config, &graph::DestroyInfo::default());
+        let mut w = walk::Walker::new(self, walk::Mode::Eval, vars, state.clone(), 1);
+        if !diags.has_errors() {
+            block_on_walk(&mut w, &g);
+            diags.extend(std::mem::take(&mut w.diags));
+        }
+        (EvalSession { w }, dedup(diags))
+    }
+}
+
+/// The root module's scope after an eval walk: answers `var.x`, `local.x`, resource
+/// attributes from state and `module.x` outputs.
+pub struct EvalSession<'e> {
+    w: walk::Walker<'e>,
+}
+
+impl EvalSession<'_> {
+    /// Parses and evaluates one line of console input (named `<console-input>`).
+    pub fn eval(&self, src: &str) -> Result<Value, crate::diag::Diagnostic> {
+        let file = crate::diag::SourceFile::new("<console-input>", src);
+        let expr = hcl_edit::parser::parse_expr(src).map_err(|e| {
+            let off = e.location().offset().min(src.len());
+            crate::diag::Diagnostic::error("Invalid expression", e.message().to_string()).with_span(Span::new(&file, off..(off + 1).min(src.len()).max(off)))
+        })?;
+        let root = crate::addrs::ModuleInstance::root();
+        crate::lang::eval::eval(&crate::config::Expr { file, expr }, &self.w.scope(&root, eval::Binding::default()))
     }
 }
 

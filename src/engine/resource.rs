@@ -91,6 +91,18 @@ impl<'e> Walker<'e> {
             self.store.resources.entry(abs.clone()).or_default().expansion = Some(exp.clone());
             self.store.invalidate_resource(&abs);
             let keys = exp.keys();
+            if self.mode == Mode::Eval {
+                // Console: the values recorded in state, as Terraform's eval walk reads them.
+                for key in &keys {
+                    let addr = abs.instance(key.clone());
+                    let v = match self.state.instance(&addr) {
+                        Some(obj) => mark_sensitive(retype(&obj.attributes, &schema), &schema, None),
+                        None => Value::unknown(),
+                    };
+                    self.store.set_resource_value(&abs, key.clone(), v);
+                }
+                continue;
+            }
             for key in &keys {
                 let addr = abs.instance(key.clone());
                 self.visited.insert(addr.clone());
@@ -114,7 +126,7 @@ impl<'e> Walker<'e> {
                     continue;
                 }
                 match self.mode {
-                    Mode::Validate => {}
+                    Mode::Validate | Mode::Eval => {}
                     Mode::Plan => futs.push(self.plan_instance_fut(&provider, rc, &schema, addr, config)),
                     Mode::Apply => {
                         if let Some(f) = self.apply_instance_fut(&provider, rc, &schema, addr, config) {
@@ -281,7 +293,7 @@ impl<'e> Walker<'e> {
                                     self.state.set_instance(&o.addr, &paddr, Some(obj));
                                     self.dirty = true;
                                 }
-                                Mode::Validate => {}
+                                Mode::Validate | Mode::Eval => {}
                             }
                             self.store.set_resource_value(&abs, o.addr.key.clone(), v);
                         }

@@ -29,6 +29,9 @@ pub enum Mode {
     Validate,
     Plan,
     Apply,
+    /// `console`: resources take their values from the prior state (unknown when absent);
+    /// no provider is configured or called.
+    Eval,
 }
 
 /// What one instance's provider work produced.
@@ -153,7 +156,7 @@ impl<'e> Walker<'e> {
             self_value: None,
             cwd: &self.engine.cwd,
             all_unknown: self.mode == Mode::Validate,
-            impure_unknown: self.mode != Mode::Apply,
+            impure_unknown: !matches!(self.mode, Mode::Apply | Mode::Eval),
         }
     }
 
@@ -453,7 +456,7 @@ impl<'e> Walker<'e> {
                             return;
                         }
                     },
-                    None if self.mode == Mode::Validate => Value::unknown(),
+                    None if matches!(self.mode, Mode::Validate | Mode::Eval) => Value::unknown(),
                     None => {
                         self.diags.push(
                             Diagnostic::error("No value for required variable", format!("The root module input variable \"{name}\" is not set, and has no default value."))
@@ -601,7 +604,7 @@ impl<'e> Walker<'e> {
         for mi in self.store.instances_of(m) {
             match eval(&o.value, &self.scope(&mi, Binding::default())) {
                 Ok(v) => {
-                    if m.is_root() && v.contains_sensitive() && !o.sensitive && self.mode != Mode::Validate {
+                    if m.is_root() && v.contains_sensitive() && !o.sensitive && !matches!(self.mode, Mode::Validate | Mode::Eval) {
                         self.diags.push(
                             Diagnostic::error("Output refers to sensitive values", "To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, terrane requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent.")
                                 .with_span(o.span.clone())
@@ -636,14 +639,14 @@ impl<'e> Walker<'e> {
                 v
             }
             None => {
-                if key.contains('.') && self.mode != Mode::Validate {
+                if key.contains('.') && !matches!(self.mode, Mode::Validate | Mode::Eval) {
                     self.diags.push(Diagnostic::error("Provider configuration not present", format!("No provider configuration {key} exists in {}. An aliased provider must be declared or passed in with `providers`.", if m.is_root() { "the root module".into() } else { m.to_string() })));
                     return Err(());
                 }
                 Value::Object(provider.schema().provider.attributes.iter().map(|(k, a)| (k.clone(), Value::Null(a.ty.clone()))).collect())
             }
         };
-        if self.mode != Mode::Validate {
+        if !matches!(self.mode, Mode::Validate | Mode::Eval) {
             // NOTE: configure runs inline on the walk's thread; the compiled-in providers
             // configure locally without network round trips.
             let pd = futures::executor::block_on(provider.configure(&config.deep_unmark()));
