@@ -1,7 +1,8 @@
 //! State: what terrane knows exists in the world.
 //!
 //! Owns the in-memory model (`State`), its versioned file format (`statefile`) and the
-//! storage and locking of that file (`backend`, `local`). The model knows nothing of
+//! storage and locking of that file (`backend`, `local`, `s3`), and its encryption at rest
+//! (`encryption`). The model knows nothing of
 //! configuration or providers: attribute values are stored untyped, and the engine
 //! re-types them with the provider schema when it loads them (`engine`).
 //!
@@ -10,7 +11,9 @@
 
 pub mod backend;
 pub mod conformance;
+pub mod encryption;
 pub mod local;
+pub mod s3;
 pub mod statefile;
 
 use std::collections::BTreeMap;
@@ -96,18 +99,25 @@ impl State {
     }
 
     pub fn instance(&self, addr: &AbsResourceInstance) -> Option<&InstanceObject> {
-        self.resources.get(&addr.abs_resource()).and_then(|r| r.instances.get(&addr.key))
+        self.resources
+            .get(&addr.abs_resource())
+            .and_then(|r| r.instances.get(&addr.key))
     }
 
     /// Sets (or with `None` removes) one instance; a resource left with no instance goes.
-    pub fn set_instance(&mut self, addr: &AbsResourceInstance, provider: &str, obj: Option<InstanceObject>) {
+    pub fn set_instance(
+        &mut self,
+        addr: &AbsResourceInstance,
+        provider: &str,
+        obj: Option<InstanceObject>,
+    ) {
         let res = addr.abs_resource();
         match obj {
             Some(o) => {
-                let r = self
-                    .resources
-                    .entry(res)
-                    .or_insert_with(|| ResourceState { provider: provider.to_string(), instances: BTreeMap::new() });
+                let r = self.resources.entry(res).or_insert_with(|| ResourceState {
+                    provider: provider.to_string(),
+                    instances: BTreeMap::new(),
+                });
                 r.provider = provider.to_string();
                 r.instances.insert(addr.key.clone(), o);
             }
