@@ -5,18 +5,18 @@
 //! error and nothing is written. `-dry-run` shows what would change without writing.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Subcommand;
 
 use super::ui::format_attributes;
 use super::workdir::{
-    backend, load_config, parse_duration, read_state_opt, state_path, with_lock,
-    write_changed_state,
+    self, load_config, parse_duration, read_state_opt, with_lock, write_changed_state,
 };
 use super::{CliError, CmdResult, Ctx, EXIT_OK};
 use crate::addrs::{AbsResource, AbsResourceInstance, InstanceKey, ResourceMode};
 use crate::diag::Diagnostic;
-use crate::state::local::LocalBackend;
+use crate::state::backend::Backend;
 use crate::state::{InstanceObject, ObjectStatus, State};
 
 #[derive(Subcommand, Debug)]
@@ -102,13 +102,9 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
     }
 }
 
-fn open_backend(ctx: &Ctx, flags: &StateFlags) -> Result<std::sync::Arc<LocalBackend>, CliError> {
+fn open_backend(ctx: &Ctx, flags: &StateFlags) -> Result<Arc<dyn Backend>, CliError> {
     let config = load_config(ctx)?;
-    Ok(backend(state_path(
-        ctx,
-        flags.state.as_deref(),
-        Some(&config),
-    )?))
+    workdir::open_backend(ctx, flags.state.as_deref(), &config)
 }
 
 fn parse_addr(s: &str) -> Result<AbsResourceInstance, CliError> {
