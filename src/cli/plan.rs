@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::engine::vars::{self, VarArg};
 use crate::engine::{Engine, InputVars, PlanOptions};
-use crate::plan::file::{config_digest, write_plan_file, SavedPlan};
+use crate::plan::file::{config_digest, write_plan_file_with, SavedPlan};
 use crate::plan::render::{render_plan, RenderOptions};
 use crate::plan::Plan;
 use crate::providers::Registry;
@@ -238,7 +238,8 @@ pub fn run(ctx: &Ctx, args: Args, var_order: Vec<VarArg>) -> CmdResult {
             config_digest: session.digest.clone(),
         };
         let path = ctx.cwd.join(out);
-        write_plan_file(&path, &saved).map_err(|e| {
+        let crypt = super::encryption::resolve(ctx, &session.engine.config)?.plan;
+        write_plan_file_with(&path, &saved, crypt.as_deref()).map_err(|e| {
             CliError::error(
                 "Failed to write plan file",
                 format!("Writing {}: {e}.", out.display()),

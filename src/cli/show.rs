@@ -8,7 +8,7 @@ use super::state::render_instance;
 use super::ui::format_outputs;
 use super::workdir::{load_config, open_backend, read_state_opt};
 use super::{CliError, CmdResult, Ctx, EXIT_OK};
-use crate::plan::file::read_plan_file;
+use crate::plan::file::read_plan_file_with;
 use crate::plan::render::{render_plan, RenderOptions};
 use crate::state::State;
 
@@ -45,7 +45,11 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     match &args.path {
         Some(p) => {
             let full = ctx.cwd.join(p);
-            match read_plan_file(&full) {
+            let crypt = match crate::config::load_dir(&ctx.cwd).0 {
+                Some(config) => super::encryption::resolve(ctx, &config)?.plan,
+                None => None,
+            };
+            match read_plan_file_with(&full, crypt.as_deref()) {
                 Ok(saved) => {
                     ctx.ui.out(&render_plan(
                         &saved.plan,

@@ -149,3 +149,74 @@ impl Default for State {
         State::new()
     }
 }
+
+/// What differs between two states, by address: for history listings and restore
+/// previews.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateDiff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+    /// Root outputs added, removed or changed.
+    pub outputs: Vec<String>,
+}
+
+impl StateDiff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.outputs.is_empty()
+    }
+}
+
+/// A comparable fingerprint of one instance (status, attributes, dependencies, private).
+fn instance_fingerprint(o: &InstanceObject) -> String {
+    let deps: Vec<String> = o.dependencies.iter().map(|d| d.to_string()).collect();
+    serde_json::json!([
+        o.status == ObjectStatus::Tainted,
+        o.schema_version,
+        o.attributes.to_json(),
+        deps,
+        o.create_before_destroy,
+        o.private,
+    ])
+    .to_string()
+}
+
+/// The instances and outputs added, removed and changed from `old` to `new`.
+pub fn diff(old: &State, new: &State) -> StateDiff {
+    let map = |s: &State| -> BTreeMap<String, String> {
+        s.instance_addrs()
+            .into_iter()
+            .filter_map(|a| {
+                s.instance(&a)
+                    .map(|o| (a.to_string(), instance_fingerprint(o)))
+            })
+            .collect()
+    };
+    let (a, b) = (map(old), map(new));
+    let mut d = StateDiff::default();
+    for (k, v) in &b {
+        match a.get(k) {
+            None => d.added.push(k.clone()),
+            Some(ov) if ov != v => d.changed.push(k.clone()),
+            Some(_) => {}
+        }
+    }
+    d.removed = a.keys().filter(|k| !b.contains_key(*k)).cloned().collect();
+    let out = |s: &State| -> BTreeMap<String, String> {
+        s.outputs
+            .iter()
+            .map(|(k, o)| (k.clone(), format!("{}{}", o.sensitive, o.value.to_json())))
+            .collect()
+    };
+    let (oa, ob) = (out(old), out(new));
+    for k in oa.keys().chain(ob.keys()) {
+        if oa.get(k) != ob.get(k) && !d.outputs.contains(k) {
+            d.outputs.push(k.clone());
+        }
+    }
+    d.outputs.sort();
+    d
+}
