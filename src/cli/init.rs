@@ -6,7 +6,8 @@
 //! while the configuration now asks for S3), the state is not left behind silently:
 //! `-migrate-state` copies it (same lineage, same serial) to the new backend under both
 //! locks, `-reconfigure` uses the new backend as it is, and without either init refuses.
-//! A new backend that already holds a different state is not overwritten unless
+//! A new backend that already holds an older serial of the same lineage is updated; one
+//! that holds anything else is not overwritten unless
 //! `-force-copy` (its version is then kept in its history). The old state is left in
 //! place: deleting it is for a person to decide once the new one is checked.
 
@@ -200,6 +201,10 @@ fn migrate(
                 Some(there) if there.lineage == state.lineage && there.serial == state.serial => {
                     ctx.ui.outln("The new backend already holds this state; nothing to copy.");
                     return Ok(());
+                }
+                // An older copy of the same state (left behind by an earlier migration).
+                Some(there) if there.lineage == state.lineage && there.serial < state.serial => {
+                    new.write(&state).await
                 }
                 Some(there) if !args.force_copy => {
                     return Err(CliError::error(
