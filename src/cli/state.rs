@@ -525,9 +525,14 @@ fn history(ctx: &Ctx, a: HistoryArgs) -> CmdResult {
     }
     for i in 0..rows.len() {
         let (serial, written, st, note) = &rows[i];
-        let older = rows[i + 1..].iter().find_map(|r| r.2).unwrap_or(&empty);
-        let changes = match st {
-            Some(s) => {
+        let older = match rows.get(i + 1) {
+            Some((_, _, Some(o), _)) => Some(*o),
+            Some((_, _, None, _)) => None,
+            None => Some(&empty),
+        };
+        let changes = match (st, older) {
+            (Some(_), None) => "unknown (the version before is unreadable)".to_string(),
+            (Some(s), Some(older)) => {
                 let d = describe_diff(&crate::state::diff(older, s));
                 if d.is_empty() {
                     "no resource changes".to_string()
@@ -535,7 +540,7 @@ fn history(ctx: &Ctx, a: HistoryArgs) -> CmdResult {
                     d.join(", ")
                 }
             }
-            None => String::new(),
+            (None, _) => String::new(),
         };
         ctx.ui
             .outln(&format!("{serial:<8} {written:<22} {changes}{note}"));
