@@ -474,3 +474,51 @@ impl WaitRef for Child {
         (status.code(), e)
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stuck_lock_is_reported_and_force_unlock_releases_it() {
+    let Some(ep) = moto::endpoint("stuck_lock_is_reported_and_force_unlock_releases_it") else {
+        return;
+    };
+    let bucket = moto::bucket(&ep, "forceunlock", true).await;
+    let d = s3_dir(&ep, &bucket, "terraform.tfstate");
+    ok(&run(d.path(), &["init"]), "init");
+    // A lock left behind by a run on another machine.
+    let mut stuck = terrane::state::backend::LockInfo::new("apply");
+    stuck.who = "carol@build-agent-7".into();
+    stuck.path = format!("s3://{bucket}/terraform.tfstate");
+    moto::client(&ep)
+        .await
+        .put_object()
+        .bucket(&bucket)
+        .key("terraform.tfstate.tflock")
+        .body(serde_json::to_vec(&stuck).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    let o = run(d.path(), &["apply", "-auto-approve"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(e.contains("Error acquiring the state lock"), "{e}");
+    assert!(
+        e.contains("carol@build-agent-7") && e.contains(&stuck.id),
+        "{e}"
+    );
+
+    let o = run(d.path(), &["force-unlock", "-force", "not-the-id"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("does not match"), "{}", err(&o));
+    assert!(object_exists(&ep, &bucket, "terraform.tfstate.tflock").await);
+
+    let o = run(d.path(), &["force-unlock", "-force", &stuck.id]);
+    assert!(
+        ok(&o, "force-unlock").contains("successfully unlocked"),
+        "{}",
+        out(&o)
+    );
+    assert!(!object_exists(&ep, &bucket, "terraform.tfstate.tflock").await);
+    ok(
+        &run(d.path(), &["apply", "-auto-approve"]),
+        "apply after force-unlock",
+    );
+}
