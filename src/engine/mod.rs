@@ -62,13 +62,7 @@ pub struct PlanOptions {
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        PlanOptions {
-            destroy: false,
-            refresh: true,
-            replace: Vec::new(),
-            parallelism: 10,
-            variables: BTreeMap::new(),
-        }
+        PlanOptions { destroy: false, refresh: true, replace: Vec::new(), parallelism: 10, variables: BTreeMap::new() }
     }
 }
 
@@ -80,10 +74,7 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions {
-            parallelism: 10,
-            variables: BTreeMap::new(),
-        }
+        ApplyOptions { parallelism: 10, variables: BTreeMap::new() }
     }
 }
 
@@ -104,15 +95,14 @@ pub struct Engine {
     pub registry: Registry,
     /// The working directory (`path.cwd`, `path.root`, file functions).
     pub cwd: PathBuf,
+    /// Interrupt level, raised by the CLI on SIGINT/SIGTERM: 1 starts nothing new and
+    /// lets running operations finish; 2 stops waiting for them. Walks obey it.
+    pub interrupt: Arc<tokio::sync::watch::Sender<u8>>,
 }
 
 impl Engine {
     pub fn new(config: Config, registry: Registry, cwd: PathBuf) -> Engine {
-        Engine {
-            config: Arc::new(config),
-            registry,
-            cwd,
-        }
+        Engine { config: Arc::new(config), registry, cwd, interrupt: Arc::new(tokio::sync::watch::channel(0).0) }
     }
 
     /// Static checks of the whole configuration: references, function calls, types,
@@ -140,11 +130,7 @@ impl Engine {
                 let known = self.registry.get(&name).map(|f| {
                     let p = f();
                     let s = p.schema();
-                    if rc.is_data() {
-                        s.data_sources.contains_key(&rc.addr.type_)
-                    } else {
-                        s.resources.contains_key(&rc.addr.type_)
-                    }
+                    if rc.is_data() { s.data_sources.contains_key(&rc.addr.type_) } else { s.resources.contains_key(&rc.addr.type_) }
                 });
                 if known != Some(true) && seen.insert((rc.is_data(), rc.addr.type_.clone())) {
                     diags.push(resource::unknown_type_diag(rc, known.is_some()));
@@ -161,17 +147,28 @@ impl Engine {
         if diags.has_errors() {
             return (None, dedup(diags));
         }
-        let prior = self.apply_moved(prior, &mut diags);
+        let (prior, moves) = self.apply_moved(prior, &mut diags);
         if opts.destroy {
-            return (Some(self.destroy_plan(&prior)), diags);
+            // Create intents left by an interrupted apply are resolved by a normal plan
+            // first, so that destroy also deletes the objects they made.
+            let (mut prior, mut adopted, mut resolved) = (prior, Vec::new(), Vec::new());
+            if !prior.pending.is_empty() {
+                let (p, d) = Box::pin(self.plan(&prior, &PlanOptions { destroy: false, ..opts.clone() })).await;
+                let Some(p) = p else {
+                    diags.extend(d);
+                    return (None, dedup(diags));
+                };
+                prior = with_adopted(prior, &p);
+                (adopted, resolved) = (p.adopted, p.resolved_intents);
+            }
+            let mut plan = self.destroy_plan(&prior, &mut diags);
+            if diags.has_errors() {
+                return (None, dedup(diags));
+            }
+            (plan.adopted, plan.resolved_intents) = (adopted, resolved);
+            return (Some(plan), diags);
         }
-        let mut w = walk::Walker::new(
-            self,
-            walk::Mode::Plan,
-            &opts.variables,
-            prior.clone(),
-            opts.parallelism,
-        );
+        let mut w = walk::Walker::new(self, walk::Mode::Plan, &opts.variables, prior.clone(), opts.parallelism);
         w.refresh = opts.refresh;
         w.replace = opts.replace.clone();
         w.walk(&g).await;
@@ -183,49 +180,42 @@ impl Engine {
             }
             let obj = prior.instance(&addr).cloned();
             let Some(obj) = obj else { continue };
-            let reason = if self
-                .config
-                .descendant(&addr.module.static_path())
-                .map(|c| c.module.resources.contains_key(&addr.resource))
-                .unwrap_or(false)
-            {
+            let reason = if self.config.descendant(&addr.module.static_path()).map(|c| c.module.resources.contains_key(&addr.resource)).unwrap_or(false) {
                 ActionReason::DeleteBecauseNoModule
             } else if self.config.descendant(&addr.module.static_path()).is_none() {
                 ActionReason::DeleteBecauseNoModule
             } else {
                 ActionReason::DeleteBecauseNoResourceConfig
             };
-            let provider = prior
-                .resources
-                .get(&addr.abs_resource())
-                .map(|r| r.provider.clone())
-                .unwrap_or_default();
+            let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
             let before = self.typed_state_value(&addr, &obj.attributes);
             if addr.resource.mode == crate::addrs::ResourceMode::Data {
                 continue;
             }
-            w.changes.insert(
-                addr.clone(),
-                crate::plan::ResourceChange {
-                    addr,
-                    provider,
-                    action: Action::Delete,
-                    reason,
-                    before: Some(before),
-                    after: None,
-                    requires_replace: Vec::new(),
-                    moved_from: None,
-                },
-            );
+            w.changes.insert(addr.clone(), crate::plan::ResourceChange { addr, provider, action: Action::Delete, reason, before: Some(before), after: None, requires_replace: Vec::new(), moved_from: None });
         }
-        let mut plan = Plan {
-            lineage: prior.lineage.clone(),
-            serial: prior.serial,
-            ..Default::default()
-        };
+        let mut plan = Plan { lineage: prior.lineage.clone(), serial: prior.serial, ..Default::default() };
         plan.changes = std::mem::take(&mut w.changes).into_values().collect();
+        plan.adopted = std::mem::take(&mut w.adopted);
+        plan.resolved_intents = std::mem::take(&mut w.resolved_intents);
+        for p in &prior.pending {
+            if !plan.resolved_intents.contains(&p.token) {
+                diags.push(crate::diag::Diagnostic::warning(
+                    "Unresolved create intent",
+                    format!("An interrupted apply was creating {} (token {}), but that resource is no longer in the configuration, so terrane cannot ask its provider whether the object exists.", p.address, p.token),
+                ).with_help("Restore the resource in the configuration and run plan again, so the object is found and adopted (or confirmed absent)."));
+            }
+        }
+        for c in &mut plan.changes {
+            if let Some(from) = moves.get(&c.addr) {
+                c.moved_from = Some(from.clone());
+            }
+        }
         plan.drift = std::mem::take(&mut w.drift);
         plan.outputs = self.output_changes(&prior, &w.store);
+        if w.interrupted > 0 {
+            diags.push(crate::diag::Diagnostic::error("Plan interrupted", "The plan was interrupted before it finished; nothing was changed."));
+        }
         if diags.has_errors() {
             return (None, dedup(diags));
         }
@@ -237,11 +227,7 @@ impl Engine {
         if let Some(f) = self.registry.get(name) {
             let p = f();
             let s = p.schema();
-            let rs = if addr.resource.mode == crate::addrs::ResourceMode::Data {
-                s.data_sources.get(&addr.resource.type_)
-            } else {
-                s.resources.get(&addr.resource.type_)
-            };
+            let rs = if addr.resource.mode == crate::addrs::ResourceMode::Data { s.data_sources.get(&addr.resource.type_) } else { s.resources.get(&addr.resource.type_) };
             if let Some(rs) = rs {
                 return eval::mark_sensitive(eval::retype(v, &rs.block), &rs.block, None);
             }
@@ -249,25 +235,19 @@ impl Engine {
         v.clone()
     }
 
-    fn destroy_plan(&self, prior: &State) -> Plan {
-        let mut plan = Plan {
-            lineage: prior.lineage.clone(),
-            serial: prior.serial,
-            destroy: true,
-            ..Default::default()
-        };
+    fn destroy_plan(&self, prior: &State, diags: &mut Diagnostics) -> Plan {
+        let mut plan = Plan { lineage: prior.lineage.clone(), serial: prior.serial, destroy: true, ..Default::default() };
         for addr in prior.instance_addrs() {
             if addr.resource.mode == crate::addrs::ResourceMode::Data {
                 continue;
             }
-            let Some(obj) = prior.instance(&addr) else {
+            let Some(obj) = prior.instance(&addr) else { continue };
+            let rc = self.config.descendant(&addr.module.static_path()).and_then(|c| c.module.resources.get(&addr.resource));
+            if let Some(rc) = rc.filter(|rc| rc.lifecycle.prevent_destroy) {
+                diags.push(resource::prevent_destroy_diag(rc, &addr));
                 continue;
-            };
-            let provider = prior
-                .resources
-                .get(&addr.abs_resource())
-                .map(|r| r.provider.clone())
-                .unwrap_or_default();
+            }
+            let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
             plan.changes.push(crate::plan::ResourceChange {
                 addr: addr.clone(),
                 provider,
@@ -280,13 +260,7 @@ impl Engine {
             });
         }
         for (name, o) in &prior.outputs {
-            plan.outputs.push(OutputChange {
-                name: name.clone(),
-                action: Action::Delete,
-                before: Some(o.value.clone().with_mark(o.sensitive)),
-                after: None,
-                sensitive: o.sensitive,
-            });
+            plan.outputs.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(o.value.clone().with_mark(o.sensitive)), after: None, sensitive: o.sensitive });
         }
         plan
     }
@@ -296,67 +270,44 @@ impl Engine {
         let root = crate::addrs::ModuleInstance::root();
         for (name, o) in &self.config.module.outputs {
             let after = store.outputs.get(&(root.clone(), name.clone())).cloned();
-            let before = prior
-                .outputs
-                .get(name)
-                .map(|p| p.value.clone().with_mark(p.sensitive));
+            let before = prior.outputs.get(name).map(|p| p.value.clone().with_mark(p.sensitive));
             let action = match (&before, &after) {
                 (None, Some(_)) => Action::Create,
-                (Some(b), Some(a)) if b.clone().deep_unmark().same_as(&a.clone().deep_unmark()) => {
-                    Action::NoOp
-                }
+                (Some(b), Some(a)) if b.clone().deep_unmark().same_as(&a.clone().deep_unmark()) => Action::NoOp,
                 (Some(_), Some(_)) => Action::Update,
                 (Some(_), None) => Action::Delete,
                 (None, None) => continue,
             };
-            out.push(OutputChange {
-                name: name.clone(),
-                action,
-                before,
-                after,
-                sensitive: o.sensitive,
-            });
+            out.push(OutputChange { name: name.clone(), action, before, after, sensitive: o.sensitive });
         }
         for (name, p) in &prior.outputs {
             if !self.config.module.outputs.contains_key(name) {
-                out.push(OutputChange {
-                    name: name.clone(),
-                    action: Action::Delete,
-                    before: Some(p.value.clone().with_mark(p.sensitive)),
-                    after: None,
-                    sensitive: p.sensitive,
-                });
+                out.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(p.value.clone().with_mark(p.sensitive)), after: None, sensitive: p.sensitive });
             }
         }
         out
     }
 
     /// Applies `moved` blocks to a copy of the state: objects at `from` move to `to`.
-    fn apply_moved(&self, prior: &State, diags: &mut Diagnostics) -> State {
+    /// Also returns each instance moved, keyed by its new address (for `moved_from`).
+    fn apply_moved(&self, prior: &State, diags: &mut Diagnostics) -> (State, BTreeMap<AbsResourceInstance, AbsResourceInstance>) {
         let mut st = prior.clone();
+        let mut moves = BTreeMap::new();
         for c in self.config.all() {
             for mv in &c.module.moved {
-                let (from, to) = (
-                    mv.from.span().text().trim().to_string(),
-                    mv.to.span().text().trim().to_string(),
-                );
-                let prefix = if c.path.is_root() {
-                    String::new()
-                } else {
-                    format!("{}.", c.path)
-                };
+                let (from, to) = (mv.from.span().text().trim().to_string(), mv.to.span().text().trim().to_string());
+                let prefix = if c.path.is_root() { String::new() } else { format!("{}.", c.path) };
                 let parse_res = |s: &str| -> Option<crate::addrs::AbsResource> {
-                    format!("{prefix}{s}")
-                        .parse::<AbsResourceInstance>()
-                        .ok()
-                        .filter(|a| a.key.is_none())
-                        .map(|a| a.abs_resource())
+                    format!("{prefix}{s}").parse::<AbsResourceInstance>().ok().filter(|a| a.key.is_none()).map(|a| a.abs_resource())
                 };
                 if let (Some(fa), Some(ta)) = (parse_res(&from), parse_res(&to)) {
                     if st.resources.contains_key(&ta) {
                         continue;
                     }
                     if let Some(r) = st.resources.remove(&fa) {
+                        for key in r.instances.keys() {
+                            moves.insert(ta.instance(key.clone()), fa.instance(key.clone()));
+                        }
                         st.resources.insert(ta, r);
                     }
                     continue;
@@ -368,6 +319,7 @@ impl Engine {
                                 let provider = st.resources.get(&fa.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
                                 st.set_instance(&fa, &provider, None);
                                 st.set_instance(&ta, &provider, Some(obj));
+                                moves.insert(ta, fa);
                             }
                         }
                     }
@@ -378,18 +330,12 @@ impl Engine {
                 }
             }
         }
-        st
+        (st, moves)
     }
 
     /// Applies `plan` to `prior`, persisting the state through `backend` as instances
     /// complete. Returns the final state even on failure.
-    pub async fn apply(
-        &self,
-        plan: &Plan,
-        prior: State,
-        opts: &ApplyOptions,
-        backend: Arc<dyn Backend>,
-    ) -> ApplyOutcome {
+    pub async fn apply(&self, plan: &Plan, prior: State, opts: &ApplyOptions, backend: Arc<dyn Backend>) -> ApplyOutcome {
         let mut info = graph::DestroyInfo::default();
         for c in &plan.changes {
             let key = (c.addr.module.static_path(), c.addr.resource.clone());
@@ -398,17 +344,12 @@ impl Engine {
                     info.destroys.entry(key).or_default();
                 }
                 Action::DeleteThenCreate => info.destroys.entry(key).or_default().replace = true,
-                Action::CreateThenDelete => {
-                    info.destroys.entry(key).or_default().create_before_destroy = true
-                }
+                Action::CreateThenDelete => info.destroys.entry(key).or_default().create_before_destroy = true,
                 _ => {}
             }
         }
         for (res, r) in &prior.resources {
-            let deps = info
-                .state_deps
-                .entry((res.module.static_path(), res.resource.clone()))
-                .or_default();
+            let deps = info.state_deps.entry((res.module.static_path(), res.resource.clone())).or_default();
             for obj in r.instances.values() {
                 for d in &obj.dependencies {
                     let k = (d.module.static_path(), d.resource.clone());
@@ -418,30 +359,40 @@ impl Engine {
                 }
             }
         }
-        let prior = {
-            let mut d = Diagnostics::new();
-            self.apply_moved(&prior, &mut d)
-        };
+        let prior = with_adopted(self.apply_moved(&prior, &mut Diagnostics::new()).0, plan);
         let (g, diags) = graph::build(&self.config, &info);
         if diags.has_errors() {
-            return ApplyOutcome {
-                state: prior,
-                diags,
-                applied: 0,
-                skipped: Vec::new(),
-            };
+            return ApplyOutcome { state: prior, diags, applied: 0, skipped: Vec::new() };
         }
-        let mut w = walk::Walker::new(
-            self,
-            walk::Mode::Apply,
-            &opts.variables,
-            prior,
-            opts.parallelism,
-        );
+        let mut w = walk::Walker::new(self, walk::Mode::Apply, &opts.variables, prior, opts.parallelism);
         w.plan = Some(plan);
         w.graph_for_deps = Some(&g);
         w.backend = Some(backend);
+        // Adopted objects and resolved intents change the state before anything runs.
+        w.dirty = !plan.resolved_intents.is_empty();
         w.walk(&g).await;
+        if w.interrupted > 0 {
+            let not_started: Vec<&str> = w.skipped.iter().filter(|(_, why)| why.contains("interrupted")).map(|(a, _)| a.as_str()).collect();
+            w.diags.push(crate::diag::Diagnostic::error(
+                "Apply interrupted",
+                format!(
+                    "{} instance(s) were applied and recorded before the interrupt; {} step(s) were not started{}.{}",
+                    w.applied,
+                    not_started.len(),
+                    if not_started.is_empty() { String::new() } else { format!(" ({})", not_started.join(", ")) },
+                    if w.interrupted >= 2 { " Operations in flight were abandoned; their create intents are recorded in the state, and the next plan or apply finds what they made." } else { "" }
+                ),
+            ).with_help("Run `terrane apply` again to finish."));
+        }
+        // Data sources are re-read on every plan, so the plan names each one the
+        // configuration still has; the rest left the configuration.
+        let planned: std::collections::BTreeSet<_> = plan.changes.iter().map(|c| &c.addr).collect();
+        for addr in w.state.instance_addrs() {
+            if addr.resource.mode == crate::addrs::ResourceMode::Data && (plan.destroy || !planned.contains(&addr)) {
+                let provider = w.state.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
+                w.state.set_instance(&addr, &provider, None);
+            }
+        }
         // Root outputs.
         let root = crate::addrs::ModuleInstance::root();
         w.state.outputs.clear();
@@ -450,13 +401,7 @@ impl Engine {
                 if let Some(v) = w.store.outputs.get(&(root.clone(), name.clone())) {
                     if v.is_wholly_known() {
                         let (v, marked) = (v.clone().deep_unmark(), v.contains_sensitive());
-                        w.state.outputs.insert(
-                            name.clone(),
-                            crate::state::OutputState {
-                                value: v,
-                                sensitive: o.sensitive || marked,
-                            },
-                        );
+                        w.state.outputs.insert(name.clone(), crate::state::OutputState { value: v, sensitive: o.sensitive || marked });
                     }
                 }
             }
@@ -465,12 +410,7 @@ impl Engine {
         w.persist(true).await;
         let mut all = diags;
         all.extend(std::mem::take(&mut w.diags));
-        ApplyOutcome {
-            state: w.state,
-            diags: dedup(all),
-            applied: w.applied,
-            skipped: w.skipped,
-        }
+        ApplyOutcome { state: w.state, diags: dedup(all), applied: w.applied, skipped: w.skipped }
     }
 
     /// The dependency graph in DOT.
@@ -483,46 +423,42 @@ impl Engine {
     }
 
     /// Evaluates one expression in the root module against `state` (for `console`).
-    pub fn eval_expr(
-        &self,
-        _state: &State,
-        _src: &str,
-        _vars: &InputVars,
-    ) -> Result<Value, Diagnostics> {
-        Err(crate::diag::Diagnostic::error(
-            "Not implemented yet",
-            "Evaluating expressions against state (console) is not implemented yet.",
-        )
-        .into())
+    pub fn eval_expr(&self, _state: &State, _src: &str, _vars: &InputVars) -> Result<Value, Diagnostics> {
+        Err(crate::diag::Diagnostic::error("Not implemented yet", "Evaluating expressions against state (console) is not implemented yet.").into())
     }
+}
+
+/// `prior` with the plan's adopted objects recorded and its resolved intents removed.
+fn with_adopted(mut prior: State, plan: &Plan) -> State {
+    if plan.resolved_intents.is_empty() {
+        return prior;
+    }
+    prior.pending.retain(|p| !plan.resolved_intents.contains(&p.token));
+    for a in &plan.adopted {
+        let obj = crate::state::InstanceObject {
+            status: crate::state::ObjectStatus::Ready,
+            schema_version: 0,
+            attributes: a.value.clone().deep_unmark(),
+            dependencies: Vec::new(),
+            create_before_destroy: false,
+            private: None,
+        };
+        prior.set_instance(&a.addr, &a.provider, Some(obj));
+    }
+    prior
 }
 
 /// Runs a walk that makes no provider calls to completion from synchronous code.
 fn block_on_walk(w: &mut walk::Walker<'_>, g: &graph::EngineGraph) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
     match rt {
         Ok(rt) => rt.block_on(w.walk(g)),
-        Err(e) => w.diags.push(crate::diag::Diagnostic::error(
-            "Internal error",
-            format!("Cannot start the runtime: {e}"),
-        )),
+        Err(e) => w.diags.push(crate::diag::Diagnostic::error("Internal error", format!("Cannot start the runtime: {e}"))),
     }
 }
 
 /// Drops repeated diagnostics (same summary, detail and place).
 fn dedup(d: Diagnostics) -> Diagnostics {
     let mut seen = std::collections::HashSet::new();
-    Diagnostics(
-        d.0.into_iter()
-            .filter(|x| {
-                seen.insert((
-                    x.summary.clone(),
-                    x.detail.clone(),
-                    x.span.as_ref().map(|s| (s.file.name.clone(), s.start)),
-                ))
-            })
-            .collect(),
-    )
+    Diagnostics(d.0.into_iter().filter(|x| seen.insert((x.summary.clone(), x.detail.clone(), x.span.as_ref().map(|s| (s.file.name.clone(), s.start))))).collect())
 }
