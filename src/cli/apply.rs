@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::addrs::ResourceMode;
 use crate::engine::vars::{self, VarArg};
 use crate::engine::{ApplyOptions, InputVars};
-use crate::plan::file::read_plan_file;
+use crate::plan::file::read_plan_file_with;
 use crate::plan::render::{render_plan, RenderOptions};
 use crate::plan::{Action, Plan};
 use crate::state::backend::Backend;
@@ -124,7 +124,9 @@ fn approve(ctx: &Ctx, settings: &OpSettings, destroy: bool) -> Result<(), CliErr
 /// `apply PLANFILE`: checks the plan against the configuration and the state, then
 /// applies it exactly.
 fn apply_saved(ctx: &Ctx, settings: &OpSettings, file: &std::path::Path) -> CmdResult {
-    let saved = read_plan_file(&ctx.cwd.join(file))
+    let config = super::workdir::load_config(ctx)?;
+    let crypt = super::encryption::resolve(ctx, &config)?.plan;
+    let saved = read_plan_file_with(&ctx.cwd.join(file), crypt.as_deref())
         .map_err(|e| CliError::error("Failed to load the saved plan", format!("{e}.")))?;
     let session = open(ctx, settings)?;
     catch_interrupts(ctx, &session.engine);

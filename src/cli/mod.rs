@@ -12,6 +12,7 @@
 pub mod apply;
 pub mod console;
 pub mod destroy;
+pub mod encryption;
 pub mod fmt;
 pub mod force_unlock;
 pub mod graph;

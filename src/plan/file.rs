@@ -16,6 +16,9 @@
 //! so it must be treated as a secret: `write_plan_file` creates it with mode 0600,
 //! atomically (temporary file in the same directory, fsync, rename).
 //!
+//! With a `plan` block in the `encryption` configuration the whole file is encrypted
+//! (`write_plan_file_with`, `read_plan_file_with`; see `state::encryption`).
+//!
 //! Decoding never panics: a corrupt, truncated or foreign file is an `Err` describing it.
 
 use std::collections::BTreeMap;
@@ -29,6 +32,7 @@ use super::{Action, ActionReason, OutputChange, Plan, ResourceChange};
 use crate::addrs::AbsResourceInstance;
 use crate::lang::value::{Number, Type, Value};
 use crate::providers::{AttrPath, PathStep};
+use crate::state::encryption::{is_encrypted, Crypt};
 
 /// The `kind` field of every plan file.
 pub const PLAN_FILE_KIND: &str = "terrane-plan";
@@ -179,7 +183,22 @@ pub fn config_digest(files: &[(String, String)]) -> String {
 /// Writes a plan file readable only by its owner (0600), atomically: readers see the old
 /// file or the complete new one, never a partial one.
 pub fn write_plan_file(path: &Path, plan: &SavedPlan) -> std::io::Result<()> {
-    let bytes = plan.to_bytes();
+    write_plan_file_with(path, plan, None)
+}
+
+/// `write_plan_file`, encrypted with `crypt` when given (the `plan` block of the
+/// `encryption` configuration).
+pub fn write_plan_file_with(
+    path: &Path,
+    plan: &SavedPlan,
+    crypt: Option<&Crypt>,
+) -> std::io::Result<()> {
+    let bytes = match crypt {
+        None => plan.to_bytes(),
+        Some(c) => c
+            .encrypt(&plan.to_bytes())
+            .map_err(|e| std::io::Error::other(format!("encrypting the plan: {e}")))?,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -211,8 +230,26 @@ pub fn write_plan_file(path: &Path, plan: &SavedPlan) -> std::io::Result<()> {
 
 /// Reads and decodes a plan file.
 pub fn read_plan_file(path: &Path) -> Result<SavedPlan, String> {
+    read_plan_file_with(path, None)
+}
+
+/// `read_plan_file`, decrypting with `crypt` when given. An encrypted file without a
+/// `crypt`, or a plain one with a `crypt` that has no `unencrypted` fallback, is an error.
+pub fn read_plan_file_with(path: &Path, crypt: Option<&Crypt>) -> Result<SavedPlan, String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read plan file {}: {e}", path.display()))?;
+    let bytes = match crypt {
+        Some(c) => c
+            .decrypt(&bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+        None if is_encrypted(&bytes) => {
+            return Err(format!(
+                "{}: the plan file is encrypted, but no `plan` block is configured in the `encryption` block",
+                path.display()
+            ))
+        }
+        None => bytes,
+    };
     SavedPlan::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
