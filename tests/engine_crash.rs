@@ -203,7 +203,8 @@ async fn second_interrupt_stops_waiting_and_keeps_the_intents() {
     assert!(out.diags.has_errors());
     let disk = backend.read().await.unwrap().unwrap();
     assert!(!disk.pending.is_empty(), "the abandoned creates' intents are saved");
-    // The next run adopts whatever they made.
+    // The next run adopts whatever they made (and is not interrupted).
+    mock.set_apply_hook(Arc::new(|_, _| {}));
     mock.set_after_apply_delay(Duration::ZERO);
     e.interrupt.send_replace(0);
     let p = plan(&e, &disk).await;

@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use super::workdir::{backend, read_state_opt, state_path};
+use super::workdir::{open_backend, read_state_opt};
 use super::{CliError, CmdResult, Ctx, EXIT_OK};
 use crate::engine::vars::{self, VarArg};
 use crate::engine::Engine;
@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         return Err(CliError::Diags(diags));
     }
     ctx.ui.diags(&diags);
-    let b = backend(state_path(ctx, args.state.as_deref(), Some(&config))?);
+    let b = open_backend(ctx, args.state.as_deref(), &config)?;
     let state = ctx
         .rt
         .block_on(read_state_opt(&*b))?
