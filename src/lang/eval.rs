@@ -28,11 +28,7 @@ pub enum RefRoot {
     Var(String),
     Local(String),
     Module(String),
-    Resource {
-        mode: ResourceMode,
-        type_: String,
-        name: String,
-    },
+    Resource { mode: ResourceMode, type_: String, name: String },
     CountIndex,
     EachKey,
     EachValue,
@@ -47,11 +43,7 @@ impl std::fmt::Display for RefRoot {
             RefRoot::Var(n) => write!(f, "var.{n}"),
             RefRoot::Local(n) => write!(f, "local.{n}"),
             RefRoot::Module(n) => write!(f, "module.{n}"),
-            RefRoot::Resource {
-                mode: ResourceMode::Data,
-                type_,
-                name,
-            } => write!(f, "data.{type_}.{name}"),
+            RefRoot::Resource { mode: ResourceMode::Data, type_, name } => write!(f, "data.{type_}.{name}"),
             RefRoot::Resource { type_, name, .. } => write!(f, "{type_}.{name}"),
             RefRoot::CountIndex => f.write_str("count.index"),
             RefRoot::EachKey => f.write_str("each.key"),
@@ -85,43 +77,23 @@ type EResult = Result<Value, Diagnostic>;
 
 /// Evaluates an expression.
 pub fn eval(expr: &Expr, scope: &dyn Scope) -> EResult {
-    Evaluator {
-        scope,
-        file: &expr.file,
-        locals: Vec::new(),
-    }
-    .eval(&expr.expr)
+    Evaluator { scope, file: &expr.file, locals: Vec::new() }.eval(&expr.expr)
 }
 
 /// Evaluates an expression with extra bound names (for `dynamic` blocks' iterators).
 pub fn eval_with(expr: &Expr, scope: &dyn Scope, bound: Vec<(String, Value)>) -> EResult {
-    Evaluator {
-        scope,
-        file: &expr.file,
-        locals: bound,
-    }
-    .eval(&expr.expr)
+    Evaluator { scope, file: &expr.file, locals: bound }.eval(&expr.expr)
 }
 
 /// Renders a template file's text with the given variables (`templatefile`).
-pub fn render_template(
-    text: &str,
-    name: &str,
-    vars: &BTreeMap<String, Value>,
-    scope: &dyn Scope,
-) -> EResult {
+pub fn render_template(text: &str, name: &str, vars: &BTreeMap<String, Value>, scope: &dyn Scope) -> EResult {
     let file = SourceFile::new(name, text);
     let tpl = hcl_edit::parser::parse_template(text).map_err(|e| {
         let off = e.location().offset().min(text.len());
-        Diagnostic::error("Invalid template", e.message().to_string())
-            .with_span(Span::new(&file, off..(off + 1).min(text.len())))
+        Diagnostic::error("Invalid template", e.message().to_string()).with_span(Span::new(&file, off..(off + 1).min(text.len())))
     })?;
     let scope = TemplateScope { inner: scope };
-    let ev = Evaluator {
-        scope: &scope,
-        file: &file,
-        locals: vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-    };
+    let ev = Evaluator { scope: &scope, file: &file, locals: vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect() };
     ev.template(&tpl, 0..text.len())
 }
 
@@ -201,10 +173,7 @@ impl<'a> Evaluator<'a> {
                                         return Err(self.err(
                                             self.span_of(ke),
                                             "Invalid object key",
-                                            format!(
-                                                "An object key must be a string; this is {}.",
-                                                kv.friendly_type()
-                                            ),
+                                            format!("An object key must be a string; this is {}.", kv.friendly_type()),
                                         ))
                                     }
                                 }
@@ -233,11 +202,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn lookup_local(&self, name: &str) -> Option<&Value> {
-        self.locals
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
+        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     /// A bare identifier: a bound name, `self`, or an incomplete reference.
@@ -288,16 +253,12 @@ impl<'a> Evaluator<'a> {
         for (i, op) in ops.iter().enumerate() {
             let span = self.span_of(op);
             match op.value() {
-                TraversalOperator::GetAttr(name) => {
-                    cur = self.get_attr(cur, name.as_str(), span)?
-                }
+                TraversalOperator::GetAttr(name) => cur = self.get_attr(cur, name.as_str(), span)?,
                 TraversalOperator::Index(ie) => {
                     let key = self.eval(ie)?;
                     cur = self.index(cur, key, span)?;
                 }
-                TraversalOperator::LegacyIndex(n) => {
-                    cur = self.index(cur, Value::int(*n.value() as i64), span)?
-                }
+                TraversalOperator::LegacyIndex(n) => cur = self.index(cur, Value::int(*n.value() as i64), span)?,
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let rest = &ops[i + 1..];
                     return self.splat(cur, rest);
@@ -363,11 +324,7 @@ impl<'a> Evaluator<'a> {
             return Ok(unknown().with_mark(marked));
         }
         if key.is_null() {
-            return Err(self.err(
-                span,
-                "Invalid index",
-                "Can't use a null value as an indexing key.",
-            ));
+            return Err(self.err(span, "Invalid index", "Can't use a null value as an indexing key."));
         }
         let r = match v {
             Value::List(vs) | Value::Tuple(vs) => {
@@ -425,26 +382,12 @@ impl<'a> Evaluator<'a> {
                 return Ok(Value::Unknown(ty).with_mark(cm));
             }
             Value::Null(_) => {
-                return Err(self.err(
-                    self.span_of(&c.cond_expr),
-                    "Null condition",
-                    "The condition value is null. Conditions must either be true or false.",
-                ))
+                return Err(self.err(self.span_of(&c.cond_expr), "Null condition", "The condition value is null. Conditions must either be true or false."))
             }
-            v => match convert::convert(v, &Type::Bool)
-                .ok()
-                .and_then(|b| b.as_bool())
-            {
+            v => match convert::convert(v, &Type::Bool).ok().and_then(|b| b.as_bool()) {
                 Some(b) => b,
                 None => {
-                    return Err(self.err(
-                        self.span_of(&c.cond_expr),
-                        "Incorrect condition type",
-                        format!(
-                            "The condition expression must be of type bool, not {}.",
-                            v.friendly_type()
-                        ),
-                    ))
+                    return Err(self.err(self.span_of(&c.cond_expr), "Incorrect condition type", format!("The condition expression must be of type bool, not {}.", v.friendly_type())))
                 }
             },
         };
@@ -483,48 +426,20 @@ impl<'a> Evaluator<'a> {
 
     fn num_operand(&self, v: &Value, span: &Span, op: &str) -> Result<Number, Diagnostic> {
         if v.is_null() {
-            return Err(self.err(
-                span.clone(),
-                "Invalid operand",
-                format!("Unsuitable value for operand of {op}: a number is required, not null."),
-            ));
+            return Err(self.err(span.clone(), "Invalid operand", format!("Unsuitable value for operand of {op}: a number is required, not null.")));
         }
-        convert::convert(v, &Type::Number)
-            .ok()
-            .and_then(|n| n.as_number())
-            .ok_or_else(|| {
-                self.err(
-                    span.clone(),
-                    "Invalid operand",
-                    format!(
-                        "Unsuitable value for operand of {op}: a number is required, not {}.",
-                        v.friendly_type()
-                    ),
-                )
-            })
+        convert::convert(v, &Type::Number).ok().and_then(|n| n.as_number()).ok_or_else(|| {
+            self.err(span.clone(), "Invalid operand", format!("Unsuitable value for operand of {op}: a number is required, not {}.", v.friendly_type()))
+        })
     }
 
     fn bool_operand(&self, v: &Value, span: &Span, op: &str) -> Result<bool, Diagnostic> {
         if v.is_null() {
-            return Err(self.err(
-                span.clone(),
-                "Invalid operand",
-                format!("Unsuitable value for operand of {op}: a bool is required, not null."),
-            ));
+            return Err(self.err(span.clone(), "Invalid operand", format!("Unsuitable value for operand of {op}: a bool is required, not null.")));
         }
-        convert::convert(v, &Type::Bool)
-            .ok()
-            .and_then(|n| n.as_bool())
-            .ok_or_else(|| {
-                self.err(
-                    span.clone(),
-                    "Invalid operand",
-                    format!(
-                        "Unsuitable value for operand of {op}: a bool is required, not {}.",
-                        v.friendly_type()
-                    ),
-                )
-            })
+        convert::convert(v, &Type::Bool).ok().and_then(|n| n.as_bool()).ok_or_else(|| {
+            self.err(span.clone(), "Invalid operand", format!("Unsuitable value for operand of {op}: a bool is required, not {}.", v.friendly_type()))
+        })
     }
 
     fn binary(&self, b: &hcl_edit::expr::BinaryOp) -> EResult {
@@ -549,32 +464,18 @@ impl<'a> Evaluator<'a> {
             Op::And | Op::Or => {
                 // Terraform does not short-circuit, but an unknown side is decided by the
                 // other when it settles the result.
-                let lb = if l.is_unknown() {
-                    None
-                } else {
-                    Some(self.bool_operand(&l, &ls, sym)?)
-                };
-                let rb = if r.is_unknown() {
-                    None
-                } else {
-                    Some(self.bool_operand(&r, &rs, sym)?)
-                };
+                let lb = if l.is_unknown() { None } else { Some(self.bool_operand(&l, &ls, sym)?) };
+                let rb = if r.is_unknown() { None } else { Some(self.bool_operand(&r, &rs, sym)?) };
                 match (op, lb, rb) {
                     (Op::And, Some(false), _) | (Op::And, _, Some(false)) => Value::Bool(false),
                     (Op::Or, Some(true), _) | (Op::Or, _, Some(true)) => Value::Bool(true),
-                    (_, Some(x), Some(y)) => {
-                        Value::Bool(if op == Op::And { x && y } else { x || y })
-                    }
+                    (_, Some(x), Some(y)) => Value::Bool(if op == Op::And { x && y } else { x || y }),
                     _ => Value::Unknown(Type::Bool),
                 }
             }
             _ => {
                 if l.is_unknown() || r.is_unknown() {
-                    let ty = if matches!(op, Op::Plus | Op::Minus | Op::Mul | Op::Div | Op::Mod) {
-                        Type::Number
-                    } else {
-                        Type::Bool
-                    };
+                    let ty = if matches!(op, Op::Plus | Op::Minus | Op::Mul | Op::Div | Op::Mod) { Type::Number } else { Type::Bool };
                     return Ok(Value::Unknown(ty).with_mark(marked));
                 }
                 let x = self.num_operand(&l, &ls, sym)?.as_f64();
@@ -585,21 +486,13 @@ impl<'a> Evaluator<'a> {
                     Op::Mul => Value::number(x * y),
                     Op::Div => {
                         if y == 0.0 {
-                            return Err(self.err(
-                                rs,
-                                "Division by zero",
-                                "The right operand of a division must not be zero.",
-                            ));
+                            return Err(self.err(rs, "Division by zero", "The right operand of a division must not be zero."));
                         }
                         Value::number(x / y)
                     }
                     Op::Mod => {
                         if y == 0.0 {
-                            return Err(self.err(
-                                rs,
-                                "Division by zero",
-                                "The right operand of a modulo must not be zero.",
-                            ));
+                            return Err(self.err(rs, "Division by zero", "The right operand of a modulo must not be zero."));
                         }
                         // Terraform's % truncates towards zero like Go's.
                         Value::number(x % y)
@@ -614,11 +507,7 @@ impl<'a> Evaluator<'a> {
         };
         if let Value::Number(n) = &result {
             if !n.as_f64().is_finite() {
-                return Err(self.err(
-                    ls.to(&rs),
-                    "Arithmetic overflow",
-                    "The result of this arithmetic is too large to represent.",
-                ));
+                return Err(self.err(ls.to(&rs), "Arithmetic overflow", "The result of this arithmetic is too large to represent."));
             }
         }
         Ok(result.with_mark(marked))
@@ -631,37 +520,18 @@ impl<'a> Evaluator<'a> {
         let pairs: Vec<(Value, Value)> = match coll {
             Value::Unknown(_) => return Ok(unknown().with_mark(cm)),
             Value::Null(_) => {
-                return Err(self.err(
-                    span,
-                    "Iteration over null value",
-                    "A null value cannot be used as the collection in a 'for' expression.",
-                ))
+                return Err(self.err(span, "Iteration over null value", "A null value cannot be used as the collection in a 'for' expression."))
             }
-            Value::List(vs) | Value::Tuple(vs) => vs
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (Value::int(i as i64), v))
-                .collect(),
+            Value::List(vs) | Value::Tuple(vs) => vs.into_iter().enumerate().map(|(i, v)| (Value::int(i as i64), v)).collect(),
             Value::Set(vs) => vs.into_iter().map(|v| (v.clone(), v)).collect(),
-            Value::Map(m) | Value::Object(m) => {
-                m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+            Value::Map(m) | Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+            other => {
+                return Err(self.err(span, "Iteration over non-iterable value", format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.friendly_type())))
             }
-            other => return Err(self.err(
-                span,
-                "Iteration over non-iterable value",
-                format!(
-                    "A value of type {} cannot be used as the collection in a 'for' expression.",
-                    other.friendly_type()
-                ),
-            )),
         };
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
         let val_var = f.intro.value_var.as_str().to_string();
-        let mut ev = Evaluator {
-            scope: self.scope,
-            file: self.file,
-            locals: self.locals.clone(),
-        };
+        let mut ev = Evaluator { scope: self.scope, file: self.file, locals: self.locals.clone() };
         let base = ev.locals.len();
         let mut tuple = Vec::new();
         let mut object: BTreeMap<String, Value> = BTreeMap::new();
@@ -681,11 +551,7 @@ impl<'a> Evaluator<'a> {
                 }
                 let cspan = ev.span_of(&cond.expr);
                 if c.is_null() {
-                    return Err(ev.err(
-                        cspan,
-                        "Condition is null",
-                        "The value of the 'if' clause must not be null.",
-                    ));
+                    return Err(ev.err(cspan, "Condition is null", "The value of the 'if' clause must not be null."));
                 }
                 if !ev.bool_operand(&c, &cspan, "if")? {
                     continue;
@@ -700,14 +566,7 @@ impl<'a> Evaluator<'a> {
                     }
                     let kspan = ev.span_of(ke);
                     let Some(ks) = ev.to_string_value(&key) else {
-                        return Err(ev.err(
-                            kspan,
-                            "Invalid object key",
-                            format!(
-                                "Key expression in 'for' expression must be a string, not {}.",
-                                key.friendly_type()
-                            ),
-                        ));
+                        return Err(ev.err(kspan, "Invalid object key", format!("Key expression in 'for' expression must be a string, not {}.", key.friendly_type())));
                     };
                     let val = ev.eval(&f.value_expr)?;
                     if f.grouping {
@@ -728,12 +587,7 @@ impl<'a> Evaluator<'a> {
             return Ok(unknown().with_mark(cm));
         }
         let r = match &f.key_expr {
-            Some(_) if f.grouping => Value::Object(
-                groups
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::Tuple(v)))
-                    .collect(),
-            ),
+            Some(_) if f.grouping => Value::Object(groups.into_iter().map(|(k, v)| (k, Value::Tuple(v))).collect()),
             Some(_) => Value::Object(object),
             None => Value::Tuple(tuple),
         };
@@ -747,11 +601,7 @@ impl<'a> Evaluator<'a> {
             return Err(self.err(call_span, "Call to unknown function", format!("There is no function named \"{}::{name}\": provider-defined functions are not supported.", f.name.namespace.iter().map(|i| i.as_str()).collect::<Vec<_>>().join("::"))));
         }
         if !funcs::exists(name) {
-            let mut d = self.err(
-                self.span_of(&f.name.name),
-                "Call to unknown function",
-                format!("There is no function named \"{name}\"."),
-            );
+            let mut d = self.err(self.span_of(&f.name.name), "Call to unknown function", format!("There is no function named \"{name}\"."));
             let all: Vec<&str> = funcs::names().collect();
             if let Some(s) = crate::config::load::did_you_mean(name, &all) {
                 d = d.with_help(format!("Did you mean \"{s}\"?"));
@@ -769,16 +619,8 @@ impl<'a> Evaluator<'a> {
                 };
                 return Err(self.err(
                     call_span,
-                    if n < min {
-                        "Not enough function arguments"
-                    } else {
-                        "Too many function arguments"
-                    },
-                    format!(
-                        "Function \"{name}\" expects {expect} argument{}, but {n} {} given.",
-                        if expect == "1" { "" } else { "s" },
-                        if n == 1 { "was" } else { "were" }
-                    ),
+                    if n < min { "Not enough function arguments" } else { "Too many function arguments" },
+                    format!("Function \"{name}\" expects {expect} argument{}, but {n} {} given.", if expect == "1" { "" } else { "s" }, if n == 1 { "was" } else { "were" }),
                 ));
             }
         }
@@ -803,11 +645,7 @@ impl<'a> Evaluator<'a> {
                 return Err(self.err(
                     call_span,
                     "Error in function call",
-                    format!(
-                        "Call to function \"try\" failed: no expression succeeded:\n{}",
-                        last.map(|d| format!("- {}", d.summary + ": " + &d.detail))
-                            .unwrap_or_default()
-                    ),
+                    format!("Call to function \"try\" failed: no expression succeeded:\n{}", last.map(|d| format!("- {}", d.summary + ": " + &d.detail)).unwrap_or_default()),
                 ));
             }
             _ => {}
@@ -832,28 +670,12 @@ impl<'a> Evaluator<'a> {
         }
         let ctx = self.scope.func_ctx();
         funcs::call(name, vals, &ctx).map_err(|e| {
-            let span = e
-                .arg
-                .and_then(|i| args.get(i))
-                .map(|a| self.span_of(*a))
-                .unwrap_or(call_span);
+            let span = e.arg.and_then(|i| args.get(i)).map(|a| self.span_of(*a)).unwrap_or(call_span);
             let detail = match e.arg {
-                Some(i) => format!(
-                    "Invalid value for argument {} of \"{name}\": {}",
-                    i + 1,
-                    e.message
-                ),
+                Some(i) => format!("Invalid value for argument {} of \"{name}\": {}", i + 1, e.message),
                 None => format!("Call to function \"{name}\" failed: {}", e.message),
             };
-            Diagnostic::error(
-                if e.arg.is_some() {
-                    "Invalid function argument"
-                } else {
-                    "Error in function call"
-                },
-                detail,
-            )
-            .with_span(span)
+            Diagnostic::error(if e.arg.is_some() { "Invalid function argument" } else { "Error in function call" }, detail).with_span(span)
         })
     }
 
@@ -863,41 +685,19 @@ impl<'a> Evaluator<'a> {
             return Ok(Value::Unknown(Type::String));
         }
         let Some(p) = path.as_str() else {
-            return Err(self.err(
-                self.span_of(args[0]),
-                "Invalid function argument",
-                "Invalid value for \"path\" parameter: string required.",
-            ));
+            return Err(self.err(self.span_of(args[0]), "Invalid function argument", "Invalid value for \"path\" parameter: string required."));
         };
         let Some(vmap) = vars.as_map() else {
-            return Err(self.err(
-                self.span_of(args[1]),
-                "Invalid function argument",
-                "Invalid value for \"vars\" parameter: a map or object is required.",
-            ));
+            return Err(self.err(self.span_of(args[1]), "Invalid function argument", "Invalid value for \"vars\" parameter: a map or object is required."));
         };
         let ctx = self.scope.func_ctx();
         let full = ctx.cwd.join(p);
         let text = std::fs::read_to_string(&full).map_err(|e| {
-            self.err(
-                self.span_of(args[0]),
-                "Invalid function argument",
-                format!("Invalid value for \"path\" parameter: no file exists at {p:?}: {e}."),
-            )
+            self.err(self.span_of(args[0]), "Invalid function argument", format!("Invalid value for \"path\" parameter: no file exists at {p:?}: {e}."))
         })?;
         render_template(&text, p, vmap, self.scope).map_err(|d| {
-            Diagnostic::error(
-                "Error in function call",
-                format!(
-                    "Call to function \"templatefile\" failed: {}: {}{}",
-                    d.summary,
-                    d.detail,
-                    d.span
-                        .map(|s| format!(" (at {})", s.location()))
-                        .unwrap_or_default()
-                ),
-            )
-            .with_span(span)
+            Diagnostic::error("Error in function call", format!("Call to function \"templatefile\" failed: {}: {}{}", d.summary, d.detail, d.span.map(|s| format!(" (at {})", s.location())).unwrap_or_default()))
+                .with_span(span)
         })
     }
 
@@ -909,10 +709,7 @@ impl<'a> Evaluator<'a> {
             return self.eval(&i.expr);
         }
         let mut out = String::new();
-        let mut state = TplState {
-            unknown: false,
-            sensitive: false,
-        };
+        let mut state = TplState { unknown: false, sensitive: false };
         self.render(t, &mut out, &mut state, false, false)?;
         let _ = range;
         if state.unknown {
@@ -923,29 +720,14 @@ impl<'a> Evaluator<'a> {
 
     /// Renders elements into `out`. `trim_first`/`trim_last` apply strip markers of the
     /// enclosing directive to this template's first and last literal.
-    fn render(
-        &self,
-        t: &Template,
-        out: &mut String,
-        st: &mut TplState,
-        trim_first: bool,
-        trim_last: bool,
-    ) -> Result<(), Diagnostic> {
+    fn render(&self, t: &Template, out: &mut String, st: &mut TplState, trim_first: bool, trim_last: bool) -> Result<(), Diagnostic> {
         let elems: Vec<&Element> = t.iter().collect();
         for (i, el) in elems.iter().enumerate() {
             match el {
                 Element::Literal(s) => {
                     let mut text: &str = s.value();
-                    let strip_before = if i == 0 {
-                        trim_first
-                    } else {
-                        strips_after(elems[i - 1])
-                    };
-                    let strip_after = if i + 1 == elems.len() {
-                        trim_last
-                    } else {
-                        strips_before(elems[i + 1])
-                    };
+                    let strip_before = if i == 0 { trim_first } else { strips_after(elems[i - 1]) };
+                    let strip_after = if i + 1 == elems.len() { trim_last } else { strips_before(elems[i + 1]) };
                     if strip_before {
                         text = text.trim_start();
                     }
@@ -972,26 +754,12 @@ impl<'a> Evaluator<'a> {
                             return Err(self.err(cspan, "Invalid template directive", "The condition value is null. Conditions must either be true or false."));
                         }
                         let b = self.bool_operand(&c, &cspan, "if")?;
-                        let else_strip_start =
-                            ifd.else_expr.as_ref().map(|e| e.strip.strip_start());
+                        let else_strip_start = ifd.else_expr.as_ref().map(|e| e.strip.strip_start());
                         if b {
-                            let end_strip =
-                                else_strip_start.unwrap_or(ifd.endif_expr.strip.strip_start());
-                            self.render(
-                                &ifd.if_expr.template,
-                                out,
-                                st,
-                                ifd.if_expr.strip.strip_end(),
-                                end_strip,
-                            )?;
+                            let end_strip = else_strip_start.unwrap_or(ifd.endif_expr.strip.strip_start());
+                            self.render(&ifd.if_expr.template, out, st, ifd.if_expr.strip.strip_end(), end_strip)?;
                         } else if let Some(e) = &ifd.else_expr {
-                            self.render(
-                                &e.template,
-                                out,
-                                st,
-                                e.strip.strip_end(),
-                                ifd.endif_expr.strip.strip_start(),
-                            )?;
+                            self.render(&e.template, out, st, e.strip.strip_end(), ifd.endif_expr.strip.strip_start())?;
                         }
                     }
                     Directive::For(fd) => {
@@ -1011,11 +779,7 @@ impl<'a> Evaluator<'a> {
                                 return Err(self.err(self.span_of(&fx.collection_expr), "Invalid template directive", format!("A value of type {} cannot be used as the collection in a 'for' directive.", other.friendly_type())))
                             }
                         };
-                        let mut ev = Evaluator {
-                            scope: self.scope,
-                            file: self.file,
-                            locals: self.locals.clone(),
-                        };
+                        let mut ev = Evaluator { scope: self.scope, file: self.file, locals: self.locals.clone() };
                         let base = ev.locals.len();
                         for (k, v) in pairs {
                             ev.locals.truncate(base);
@@ -1023,13 +787,7 @@ impl<'a> Evaluator<'a> {
                                 ev.locals.push((kv.as_str().to_string(), k));
                             }
                             ev.locals.push((fx.value_var.as_str().to_string(), v));
-                            ev.render(
-                                &fx.template,
-                                out,
-                                st,
-                                fx.strip.strip_end(),
-                                fd.endfor_expr.strip.strip_start(),
-                            )?;
+                            ev.render(&fx.template, out, st, fx.strip.strip_end(), fd.endfor_expr.strip.strip_start())?;
                         }
                     }
                 },
@@ -1038,13 +796,7 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
-    fn append_interp(
-        &self,
-        v: &Value,
-        e: &Expression,
-        out: &mut String,
-        st: &mut TplState,
-    ) -> Result<(), Diagnostic> {
+    fn append_interp(&self, v: &Value, e: &Expression, out: &mut String, st: &mut TplState) -> Result<(), Diagnostic> {
         let (v, m) = v.unmark();
         st.sensitive |= m;
         match v {
@@ -1115,10 +867,7 @@ fn op_symbol(op: BinaryOperator) -> &'static str {
     }
 }
 
-fn join_ranges(
-    a: Option<std::ops::Range<usize>>,
-    b: Option<std::ops::Range<usize>>,
-) -> Option<std::ops::Range<usize>> {
+fn join_ranges(a: Option<std::ops::Range<usize>>, b: Option<std::ops::Range<usize>>) -> Option<std::ops::Range<usize>> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.start.min(b.start)..a.end.max(b.end)),
         (a, b) => a.or(b),
@@ -1142,11 +891,7 @@ fn attr_name(op: Option<&hcl_edit::Decorated<TraversalOperator>>) -> Option<&str
 /// Recognises a reference root at the start of a traversal.
 fn parse_root(first: &str, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> RootParse {
     let a0 = attr_name(ops.first());
-    let need = |what: &str| {
-        RootParse::Invalid(format!(
-            "The \"{first}\" object must be followed by an attribute name, like `{first}.{what}`."
-        ))
-    };
+    let need = |what: &str| RootParse::Invalid(format!("The \"{first}\" object must be followed by an attribute name, like `{first}.{what}`."));
     match first {
         "var" => a0.map(|n| RootParse::Root(RefRoot::Var(n.into()), 1)).unwrap_or_else(|| need("name")),
         "local" => a0.map(|n| RootParse::Root(RefRoot::Local(n.into()), 1)).unwrap_or_else(|| need("name")),
@@ -1184,17 +929,9 @@ pub fn references(expr: &Expr, bound: &[&str]) -> Vec<Reference> {
     out
 }
 
-fn collect_refs(
-    e: &Expression,
-    file: &Arc<SourceFile>,
-    bound: &mut Vec<String>,
-    out: &mut Vec<Reference>,
-) {
+fn collect_refs(e: &Expression, file: &Arc<SourceFile>, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
     match e {
-        Expression::Null(_)
-        | Expression::Bool(_)
-        | Expression::Number(_)
-        | Expression::String(_) => {}
+        Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
         Expression::Array(a) => a.iter().for_each(|x| collect_refs(x, file, bound, out)),
         Expression::Object(o) => {
             for (k, v) in o.iter() {
@@ -1211,34 +948,20 @@ fn collect_refs(
         Expression::Parenthesis(p) => collect_refs(p.inner(), file, bound, out),
         Expression::Variable(v) => {
             if v.as_str() == "self" && !bound.iter().any(|b| b == "self") {
-                out.push(Reference {
-                    root: RefRoot::SelfRef,
-                    span: Span::from_opt(file, v.span()),
-                    next_attr: None,
-                });
+                out.push(Reference { root: RefRoot::SelfRef, span: Span::from_opt(file, v.span()), next_attr: None });
             }
         }
         Expression::Traversal(t) => {
             if let Expression::Variable(v) = &t.expr {
                 if !bound.iter().any(|b| b == v.as_str()) {
                     if let RootParse::Root(root, n) = parse_root(v.as_str(), &t.operators) {
-                        let end = if n == 0 {
-                            v.span()
-                        } else {
-                            t.operators[n - 1].span()
-                        };
+                        let end = if n == 0 { v.span() } else { t.operators[n - 1].span() };
                         let next_attr = match t.operators.get(n).map(|o| o.value()) {
                             Some(TraversalOperator::GetAttr(i)) => Some(i.as_str().to_string()),
-                            Some(TraversalOperator::Index(Expression::String(s))) => {
-                                Some(s.as_str().to_string())
-                            }
+                            Some(TraversalOperator::Index(Expression::String(s))) => Some(s.as_str().to_string()),
                             _ => None,
                         };
-                        out.push(Reference {
-                            root,
-                            span: Span::from_opt(file, join_ranges(v.span(), end)),
-                            next_attr,
-                        });
+                        out.push(Reference { root, span: Span::from_opt(file, join_ranges(v.span(), end)), next_attr });
                     }
                 }
             } else {
@@ -1255,10 +978,7 @@ fn collect_refs(
             collect_refs(&c.true_expr, file, bound, out);
             collect_refs(&c.false_expr, file, bound, out);
         }
-        Expression::FuncCall(f) => f
-            .args
-            .iter()
-            .for_each(|a| collect_refs(a, file, bound, out)),
+        Expression::FuncCall(f) => f.args.iter().for_each(|a| collect_refs(a, file, bound, out)),
         Expression::UnaryOp(u) => collect_refs(&u.expr, file, bound, out),
         Expression::BinaryOp(b) => {
             collect_refs(&b.lhs_expr, file, bound, out);
@@ -1283,12 +1003,7 @@ fn collect_refs(
     }
 }
 
-fn collect_template_refs(
-    t: &Template,
-    file: &Arc<SourceFile>,
-    bound: &mut Vec<String>,
-    out: &mut Vec<Reference>,
-) {
+fn collect_template_refs(t: &Template, file: &Arc<SourceFile>, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
     for el in t.iter() {
         match el {
             Element::Literal(_) => {}

@@ -56,9 +56,7 @@ pub enum ActionReason {
     /// Replace because the object is tainted.
     ReplaceBecauseTainted,
     /// Replace because of `replace_triggered_by` naming this reference.
-    ReplaceByTriggers {
-        trigger: String,
-    },
+    ReplaceByTriggers { trigger: String },
     /// Replace because `-replace=ADDR` asked for it.
     ReplaceByRequest,
     /// Delete because the resource is no longer in the configuration.
@@ -143,9 +141,7 @@ impl Plan {
 
     /// True when applying would change nothing (resources or outputs).
     pub fn is_empty(&self) -> bool {
-        self.changes
-            .iter()
-            .all(|c| matches!(c.action, Action::NoOp))
+        self.changes.iter().all(|c| matches!(c.action, Action::NoOp))
             && self.outputs.iter().all(|o| o.action == Action::NoOp)
     }
 }

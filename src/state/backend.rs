@@ -116,10 +116,6 @@ pub trait Backend: Send + Sync {
 
     /// Reads one earlier version.
     async fn read_version(&self, entry: &HistoryEntry) -> Result<State, StateError> {
-        Err(StateError::Other(format!(
-            "{} keeps no history (asked for serial {})",
-            self.describe(),
-            entry.serial
-        )))
+        Err(StateError::Other(format!("{} keeps no history (asked for serial {})", self.describe(), entry.serial)))
     }
 }

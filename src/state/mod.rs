@@ -96,25 +96,18 @@ impl State {
     }
 
     pub fn instance(&self, addr: &AbsResourceInstance) -> Option<&InstanceObject> {
-        self.resources
-            .get(&addr.abs_resource())
-            .and_then(|r| r.instances.get(&addr.key))
+        self.resources.get(&addr.abs_resource()).and_then(|r| r.instances.get(&addr.key))
     }
 
     /// Sets (or with `None` removes) one instance; a resource left with no instance goes.
-    pub fn set_instance(
-        &mut self,
-        addr: &AbsResourceInstance,
-        provider: &str,
-        obj: Option<InstanceObject>,
-    ) {
+    pub fn set_instance(&mut self, addr: &AbsResourceInstance, provider: &str, obj: Option<InstanceObject>) {
         let res = addr.abs_resource();
         match obj {
             Some(o) => {
-                let r = self.resources.entry(res).or_insert_with(|| ResourceState {
-                    provider: provider.to_string(),
-                    instances: BTreeMap::new(),
-                });
+                let r = self
+                    .resources
+                    .entry(res)
+                    .or_insert_with(|| ResourceState { provider: provider.to_string(), instances: BTreeMap::new() });
                 r.provider = provider.to_string();
                 r.instances.insert(addr.key.clone(), o);
             }

@@ -562,10 +562,7 @@ pub fn fill_nested_computed(block: &BlockSchema, config: &Value, prior: Option<&
                 }
                 let unset = m.get(an).map(|v| v.is_null()).unwrap_or(true);
                 if unset || computed_only(a) {
-                    let pv = prior_items
-                        .get(i)
-                        .map(|p| attr(p, an).clone())
-                        .filter(|v| !v.is_null());
+                    let pv = prior_items.get(i).map(|p| attr(p, an).clone());
                     m.insert(an.clone(), pv.unwrap_or(Value::Unknown(a.ty.clone())));
                 }
             }
