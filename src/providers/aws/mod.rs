@@ -277,7 +277,18 @@ impl Provider for AwsProvider {
             return plan_error(unsupported_resource(req.type_name));
         };
         let config = schema::fill_nested_computed(block, req.config, req.prior);
-        let mut p = plan_by_schema(block, req.prior, &config, &schema::defaults(req.type_name));
+        // An unset optional+computed attribute that AWS left empty (a key_name of an
+        // instance launched without one) stays empty rather than becoming unknown.
+        let mut defaults = schema::defaults(req.type_name);
+        if let Some(prior) = req.prior {
+            for (name, a) in &block.attributes {
+                let unset = attr(&config, name).is_null() && attr(prior, name).is_null();
+                if a.optional && a.computed && unset && !defaults.iter().any(|(n, _)| n == name) {
+                    defaults.push((name.as_str(), Value::Null(a.ty.clone())));
+                }
+            }
+        }
+        let mut p = plan_by_schema(block, req.prior, &config, &defaults);
         let default_tags = self
             .settings
             .lock()

@@ -533,9 +533,7 @@ pub fn fill_nested_computed(block: &BlockSchema, config: &Value, prior: Option<&
         if !nb.block.attributes.values().any(|a| a.computed) {
             continue;
         }
-        let Some(cur) = cfg.get(name).cloned() else {
-            continue;
-        };
+        let cur = cfg.get(name).cloned().unwrap_or(Value::List(Vec::new()));
         let prior_items: Vec<Value> = prior
             .map(|p| attr(p, name))
             .and_then(|v| v.as_seq().map(|s| s.to_vec()))
