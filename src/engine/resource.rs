@@ -426,6 +426,20 @@ impl<'e> Walker<'e> {
         Some(
             async move {
                 let mut o = outcome(addr, config.clone(), OutcomeKind::Apply);
+                // The plan was made against the refreshed object, but the state holds the
+                // one stored before the refresh: an update starts from the object as it
+                // is now, so that changes made outside terrane are corrected too.
+                let mut prior = prior;
+                if let Some(pv) = &prior {
+                    let rr = p.read_resource(&ty, pv).await;
+                    if rr.diags.iter().any(|d| d.error) {
+                        o.diags.extend(rr.diags);
+                        return o;
+                    }
+                    if let Some(current) = rr.new_state {
+                        prior = Some(current);
+                    }
+                }
                 let cfg = ignore_changes(config, prior.as_ref(), &ic).deep_unmark();
                 let pr = p.plan_change(PlanRequest { type_name: &ty, prior: prior.as_ref(), config: &cfg }).await;
                 o.diags.extend(pr.diags);
