@@ -1010,3 +1010,221 @@ fn recover_finds_the_object_of_an_interrupted_create_by_its_token() {
         }
     });
 }
+
+const MORE: &str = r#"variable "instance_type" {
+  type    = string
+  default = "t3.micro"
+}
+
+provider "aws" {
+  region = "us-east-1"
+}
+
+data "aws_caller_identity" "me" {}
+
+data "aws_vpc" "default" {
+  default = true
+}
+
+data "aws_subnets" "default" {
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.default.id]
+  }
+}
+
+resource "aws_key_pair" "deploy" {
+  key_name   = "deploy"
+  public_key = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC3F6tyPEFEzV0LX3X8BsXdMsQz1x2cEikKDEY0aIj41qgxMCP/iteneqXSIFZBp5vizPvaoIR3Um9xK7PGoW8giupGn+EPuxIA4cDM4vzOqOkiMPhz5XK0whEjkVzTo4+S0puvDZuwIsdiW9mxhJc7tgBNL0cYlWSYVkz4G/fslNfRPW5mYAM49f4fhtxPb5ok4Q2Lg9dPKVHO/Bgeu5woMc7RY0p1ej6D4CKFE6lymSDJpW0YHX/wqE9+cfEauh7xZcG0q9t2ta6F6fmX0agvpFyZo8aFbXeUBr7osSCJNgvavWbM/06niWrOvYX2xwWdhXmXSrbX8ZbabVohBK41 test"
+}
+
+resource "aws_instance" "box" {
+  ami           = "ami-1e749f67"
+  instance_type = var.instance_type
+  subnet_id     = data.aws_subnets.default.ids[0]
+  key_name      = aws_key_pair.deploy.key_name
+
+  root_block_device {
+    volume_size = 20
+  }
+}
+
+resource "aws_eip" "box" {
+  instance = aws_instance.box.id
+}
+
+resource "aws_ebs_volume" "data" {
+  availability_zone = aws_instance.box.availability_zone
+  size              = 10
+  tags              = { Name = "data" }
+}
+
+resource "aws_volume_attachment" "data" {
+  device_name = "/dev/sdf"
+  volume_id   = aws_ebs_volume.data.id
+  instance_id = aws_instance.box.id
+}
+
+resource "aws_s3_bucket" "backups" {
+  bucket        = "backups-${data.aws_caller_identity.me.account_id}"
+  force_destroy = true
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "backups" {
+  bucket = aws_s3_bucket.backups.id
+
+  rule {
+    id     = "expire"
+    status = "Enabled"
+    filter {
+      prefix = "daily/"
+    }
+    expiration {
+      days = 30
+    }
+  }
+}
+
+resource "aws_s3_object" "readme" {
+  bucket       = aws_s3_bucket.backups.id
+  key          = "README.txt"
+  content      = "backups live here\n"
+  content_type = "text/plain"
+}
+"#;
+
+#[test]
+fn compute_storage_and_data_sources_round_trip() {
+    let Some(m) = moto() else { return };
+    let d = dir_with(MORE);
+    let rt = rt();
+    let s = rt.block_on(sdk(&m.endpoint));
+    let out = ok(terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]));
+    assert!(
+        out.contains("Resources: 8 added, 0 changed, 0 destroyed."),
+        "{out}"
+    );
+    assert_no_changes(d.path(), &m.endpoint);
+
+    let instance_id = rt.block_on(async {
+        let r = s
+            .ec2
+            .describe_instances()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("instance-state-name")
+                    .values("running")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let i = &r.reservations()[0].instances()[0];
+        assert_eq!(i.key_name(), Some("deploy"));
+        let vols = s
+            .ec2
+            .describe_volumes()
+            .filters(tag_filter("Name", "data"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            vols.volumes()[0].attachments()[0].instance_id(),
+            i.instance_id()
+        );
+        let addrs = s.ec2.describe_addresses().send().await.unwrap();
+        assert_eq!(addrs.addresses()[0].instance_id(), i.instance_id());
+        let obj =
+            s.s3.get_object()
+                .bucket("backups-123456789012")
+                .key("README.txt")
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(
+            obj.body.collect().await.unwrap().into_bytes().as_ref(),
+            b"backups live here\n"
+        );
+        let lc =
+            s.s3.get_bucket_lifecycle_configuration()
+                .bucket("backups-123456789012")
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(lc.rules()[0].expiration().and_then(|e| e.days()), Some(30));
+        i.instance_id().unwrap().to_string()
+    });
+
+    // The instance type changes in place: the instance is stopped, modified and started.
+    let o = terrane(
+        d.path(),
+        &m.endpoint,
+        &["plan", "-var", "instance_type=t3.small"],
+    );
+    let plan = ok(o);
+    assert!(
+        plan.contains("# aws_instance.box will be updated in-place"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{plan}"
+    );
+    ok(terrane(
+        d.path(),
+        &m.endpoint,
+        &["apply", "-auto-approve", "-var", "instance_type=t3.small"],
+    ));
+    rt.block_on(async {
+        let r = s
+            .ec2
+            .describe_instances()
+            .instance_ids(&instance_id)
+            .send()
+            .await
+            .unwrap();
+        let i = &r.reservations()[0].instances()[0];
+        assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t3.small"));
+        assert_eq!(
+            i.state().and_then(|s| s.name()).map(|n| n.as_str()),
+            Some("running")
+        );
+    });
+
+    // The object's content changes in place; its etag follows.
+    let changed = MORE.replace("backups live here", "backups moved");
+    std::fs::write(d.path().join("main.tf"), &changed).unwrap();
+    let plan = ok(terrane(
+        d.path(),
+        &m.endpoint,
+        &["plan", "-var", "instance_type=t3.small"],
+    ));
+    assert!(
+        plan.contains("# aws_s3_object.readme will be updated in-place"),
+        "{plan}"
+    );
+    ok(terrane(
+        d.path(),
+        &m.endpoint,
+        &["apply", "-auto-approve", "-var", "instance_type=t3.small"],
+    ));
+    let o = terrane(
+        d.path(),
+        &m.endpoint,
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-var",
+            "instance_type=t3.small",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    ok(terrane(
+        d.path(),
+        &m.endpoint,
+        &["destroy", "-auto-approve", "-var", "instance_type=t3.small"],
+    ));
+    let left = rt.block_on(inventory(&s));
+    assert!(left.is_empty(), "destroy left objects behind: {left:#?}");
+}

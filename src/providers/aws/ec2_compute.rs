@@ -166,7 +166,8 @@ pub async fn create(c: &Clients, t: &str, planned: &Value, ident: &ObjectIdentit
                 let ebs = EbsBlockDevice::builder()
                     .set_volume_size(get_i64(root, "volume_size").map(|n| n as i32))
                     .set_volume_type(get_str(root, "volume_type").map(VolumeType::from))
-                    .set_delete_on_termination(get_bool(root, "delete_on_termination"))
+                    // As Terraform: the root volume goes with the instance unless told otherwise.
+                    .delete_on_termination(get_bool(root, "delete_on_termination").unwrap_or(true))
                     .set_encrypted(get_bool(root, "encrypted"))
                     .set_iops(get_i64(root, "iops").map(|n| n as i32))
                     .build();
