@@ -142,8 +142,12 @@ struct Sdk {
 }
 
 async fn sdk(endpoint: &str) -> Sdk {
+    sdk_in(endpoint, "us-east-1").await
+}
+
+async fn sdk_in(endpoint: &str, region: &str) -> Sdk {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
+        .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_ec2::config::Credentials::new(
             "testing", "testing", None, None, "test",
@@ -1227,4 +1231,87 @@ fn compute_storage_and_data_sources_round_trip() {
     ));
     let left = rt.block_on(inventory(&s));
     assert!(left.is_empty(), "destroy left objects behind: {left:#?}");
+}
+
+#[test]
+fn aliased_providers_work_in_their_own_regions() {
+    let Some(m) = moto() else { return };
+    let d = dir_with(
+        r#"provider "aws" {
+  region = "us-east-1"
+}
+
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+  default_tags {
+    tags = { Region = "west" }
+  }
+}
+
+resource "aws_vpc" "east" {
+  cidr_block = "10.1.0.0/16"
+}
+
+resource "aws_vpc" "west" {
+  provider   = aws.west
+  cidr_block = "10.2.0.0/16"
+  tags       = { Name = "west" }
+}
+"#,
+    );
+    ok(terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]));
+    assert_no_changes(d.path(), &m.endpoint);
+    let rt = rt();
+    rt.block_on(async {
+        let west = sdk_in(&m.endpoint, "us-west-2").await;
+        let v = west
+            .ec2
+            .describe_vpcs()
+            .filters(tag_filter("Name", "west"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            v.vpcs().len(),
+            1,
+            "the aliased provider's VPC is in us-west-2"
+        );
+        assert_eq!(v.vpcs()[0].cidr_block(), Some("10.2.0.0/16"));
+        assert!(v.vpcs()[0]
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("Region") && t.value() == Some("west")));
+        let east = sdk(&m.endpoint).await;
+        let e = east
+            .ec2
+            .describe_vpcs()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("cidr")
+                    .values("10.1.0.0/16")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            e.vpcs().len(),
+            1,
+            "the default provider's VPC is in us-east-1"
+        );
+        let w = east
+            .ec2
+            .describe_vpcs()
+            .filters(tag_filter("Name", "west"))
+            .send()
+            .await
+            .unwrap();
+        assert!(w.vpcs().is_empty());
+    });
+    ok(terrane(
+        d.path(),
+        &m.endpoint,
+        &["destroy", "-auto-approve"],
+    ));
 }
