@@ -738,3 +738,226 @@ pub(crate) fn with(prior: &Value, values: Vec<(&str, Value)>) -> Value {
     }
     Value::Object(m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clients(default_tags: &[(&str, &str)]) -> Clients {
+        let conf = aws_sdk_ec2::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let s3 = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let sts = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        Clients {
+            ec2: aws_sdk_ec2::Client::from_conf(conf),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            region: "us-east-1".into(),
+            default_tags: default_tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            poll: (Duration::from_millis(1), Duration::from_millis(1)),
+        }
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Value {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn ownership_and_default_tags_are_kept_apart_from_tags() {
+        let c = clients(&[("Project", "p")]);
+        let aws = vec![
+            ("Name".to_string(), "x".to_string()),
+            ("Project".into(), "p".into()),
+            (TAG_LINEAGE.into(), "l".into()),
+            (TAG_TOKEN.into(), "t".into()),
+        ];
+        let prior = Value::object([("tags", tags(&[("Name", "x")]))]);
+        let (own, all) = tag_values(&c, aws.clone(), &prior);
+        assert!(own.same_as(&tags(&[("Name", "x")])), "{own:?}");
+        assert!(
+            all.same_as(&tags(&[("Name", "x"), ("Project", "p")])),
+            "{all:?}"
+        );
+        // A key the configuration sets to the default's value stays in `tags`.
+        let prior = Value::object([("tags", tags(&[("Name", "x"), ("Project", "p")]))]);
+        let (own, _) = tag_values(&c, aws.clone(), &prior);
+        assert!(
+            own.same_as(&tags(&[("Name", "x"), ("Project", "p")])),
+            "{own:?}"
+        );
+        // No tags and none configured: null, as the configuration has it.
+        let (own, all) = tag_values(
+            &c,
+            vec![(TAG_ADDRESS.into(), "a".into())],
+            &Value::object([("tags", Value::Null(Type::map(Type::String)))]),
+        );
+        assert!(own.is_null());
+        assert!(all.same_as(&tags(&[])));
+    }
+
+    #[test]
+    fn tag_diff_sets_changed_and_removes_dropped_keys() {
+        let prior = Value::object([("tags_all", tags(&[("a", "1"), ("b", "2")]))]);
+        let planned = Value::object([("tags_all", tags(&[("a", "1"), ("b", "3"), ("c", "4")]))]);
+        let (set, remove) = tag_diff(&prior, &planned);
+        assert_eq!(
+            set,
+            vec![("b".to_string(), "3".to_string()), ("c".into(), "4".into())]
+        );
+        assert!(remove.is_empty());
+        let (set, remove) = tag_diff(&planned, &prior);
+        assert_eq!(set, vec![("b".to_string(), "2".to_string())]);
+        assert_eq!(remove, vec!["c".to_string()]);
+    }
+
+    #[test]
+    fn not_found_codes() {
+        for c in [
+            "InvalidVpcID.NotFound",
+            "InvalidInstanceID.NotFound",
+            "InvalidInstanceID.Malformed",
+            "NoSuchBucket",
+            "NoSuchBucketPolicy",
+            "NotFound",
+        ] {
+            assert!(is_not_found(Some(c)), "{c}");
+        }
+        for c in [
+            "DependencyViolation",
+            "UnauthorizedOperation",
+            "InvalidParameterValue",
+        ] {
+            assert!(!is_not_found(Some(c)), "{c}");
+        }
+        assert!(!is_not_found(None));
+    }
+
+    #[tokio::test]
+    async fn planning_fills_tags_all_and_keeps_empty_computed_values() {
+        let p = AwsProvider::new();
+        let cfg = Value::object([
+            ("region", Value::from("us-east-1")),
+            (
+                "default_tags",
+                Value::List(vec![Value::object([("tags", tags(&[("Project", "p")]))])]),
+            ),
+        ]);
+        assert!(p.configure(&cfg).await.is_empty());
+        let block = p.schema().resources["aws_vpc"].block.clone();
+        let config = crate::providers::builtin::object_with(
+            &block,
+            vec![
+                ("cidr_block", "10.0.0.0/16".into()),
+                ("tags", tags(&[("Name", "n")])),
+            ],
+        );
+        let r = p
+            .plan_change(PlanRequest {
+                type_name: "aws_vpc",
+                prior: None,
+                config: &config,
+            })
+            .await;
+        assert!(r.diags.is_empty());
+        assert!(attr(&r.planned, "tags_all").same_as(&tags(&[("Name", "n"), ("Project", "p")])));
+        assert_eq!(get_str(&r.planned, "instance_tenancy"), Some("default"));
+        assert!(attr(&r.planned, "id").is_unknown());
+
+        // An instance launched without a key pair: an unset key_name stays null, so the
+        // next plan neither replaces nor updates it.
+        let block = p.schema().resources["aws_instance"].block.clone();
+        let prior = crate::providers::builtin::object_with(
+            &block,
+            vec![
+                ("id", "i-1".into()),
+                ("ami", "ami-12345678".into()),
+                ("instance_type", "t3.micro".into()),
+                ("subnet_id", "subnet-12345678".into()),
+                ("tags_all", tags(&[("Project", "p")])),
+                ("root_block_device", Value::List(Vec::new())),
+            ],
+        );
+        let config = crate::providers::builtin::object_with(
+            &block,
+            vec![
+                ("ami", "ami-12345678".into()),
+                ("instance_type", "t3.micro".into()),
+            ],
+        );
+        let r = p
+            .plan_change(PlanRequest {
+                type_name: "aws_instance",
+                prior: Some(&prior),
+                config: &config,
+            })
+            .await;
+        assert!(r.requires_replace.is_empty(), "{:?}", r.requires_replace);
+        assert!(attr(&r.planned, "key_name").is_null());
+        assert_eq!(get_str(&r.planned, "subnet_id"), Some("subnet-12345678"));
+    }
+
+    #[test]
+    fn nested_computed_attributes_take_the_prior_block() {
+        let schema = schema::provider_schema();
+        let block = &schema.resources["aws_instance"].block;
+        let root = Value::object([
+            ("volume_size", Value::int(8)),
+            ("volume_type", "gp2".into()),
+            ("delete_on_termination", true.into()),
+            ("encrypted", false.into()),
+            ("iops", Value::Null(Type::Number)),
+            ("device_name", "/dev/sda1".into()),
+            ("volume_id", "vol-1".into()),
+        ]);
+        let prior = Value::object([("root_block_device", Value::List(vec![root.clone()]))]);
+        // Omitted: the prior block.
+        let cfg = schema::fill_nested_computed(
+            block,
+            &Value::object([("root_block_device", Value::List(Vec::new()))]),
+            Some(&prior),
+        );
+        assert!(attr(&cfg, "root_block_device").same_as(&Value::List(vec![root.clone()])));
+        // Partly set: the rest from the prior block.
+        let partial = Value::object([
+            ("volume_size", Value::int(20)),
+            ("volume_type", Value::Null(Type::String)),
+            ("delete_on_termination", Value::Null(Type::Bool)),
+            ("encrypted", Value::Null(Type::Bool)),
+            ("iops", Value::Null(Type::Number)),
+            ("device_name", Value::Null(Type::String)),
+            ("volume_id", Value::Null(Type::String)),
+        ]);
+        let cfg = schema::fill_nested_computed(
+            block,
+            &Value::object([("root_block_device", Value::List(vec![partial.clone()]))]),
+            Some(&prior),
+        );
+        let got = &attr(&cfg, "root_block_device").as_seq().unwrap()[0];
+        assert_eq!(get_i64(got, "volume_size"), Some(20));
+        assert_eq!(get_str(got, "volume_type"), Some("gp2"));
+        // On create: unknown until AWS says.
+        let cfg = schema::fill_nested_computed(
+            block,
+            &Value::object([("root_block_device", Value::List(vec![partial]))]),
+            None,
+        );
+        let got = &attr(&cfg, "root_block_device").as_seq().unwrap()[0];
+        assert!(attr(got, "volume_id").is_unknown());
+    }
+}
