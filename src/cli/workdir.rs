@@ -90,8 +90,8 @@ pub fn state_error(summary: &str, e: &StateError) -> Diagnostic {
 /// Terraform's "Error acquiring the state lock" with the holder's lock info.
 pub fn lock_error(info: &LockInfo, message: &str) -> Diagnostic {
     let detail = format!(
-        "Error message: {message}\nLock Info:\n  ID:        {}\n  Path:      {}\n  Operation: {}\n  Who:       {}\n  Version:   {}\n  Created:   {}\n  Info:      \n\nterrane acquires a state lock to protect the state from being written\nby multiple users at the same time. Please resolve the issue above and try\nagain. For most commands, you can disable locking with the \"-lock=false\"\nflag, but this is not recommended.",
-        info.id, info.path, info.operation, info.who, info.version, info.created
+        "Error message: {message}\nLock Info:\n  ID:        {}\n  Path:      {}\n  Operation: {}\n  Who:       {}\n  Pid:       {}\n  Version:   {}\n  Created:   {}\n  Info:      \n\nterrane acquires a state lock to protect the state from being written\nby multiple users at the same time. Please resolve the issue above and try\nagain. For most commands, you can disable locking with the \"-lock=false\"\nflag, but this is not recommended.",
+        info.id, info.path, info.operation, info.who, info.pid, info.version, info.created
     );
     let d = Diagnostic::error("Error acquiring the state lock", detail);
     if holder_is_dead(info) {

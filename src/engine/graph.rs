@@ -138,7 +138,7 @@ fn module_name(m: &ModulePath) -> String {
 fn ref_node(root: &Config, m: &ModulePath, r: &RefRoot, next: Option<&str>, span: &Span, diags: &mut Diagnostics) -> Option<Vec<Node>> {
     let module = &root.descendant(m)?.module;
     let undeclared = |what: &str, name: &str, hint: Option<String>| {
-        let mut d = Diagnostic::error(format!("Reference to undeclared {what}"), format!("A {what} named \"{name}\" has not been declared in {}.", module_name(m))).with_span(span.clone());
+        let mut d = Diagnostic::error(format!("Reference to undeclared {what}"), format!("{} {what} named \"{name}\" has not been declared in {}.", if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" }, module_name(m))).with_span(span.clone());
         if let Some(h) = hint {
             d = d.with_help(h);
         }

@@ -62,6 +62,8 @@ impl SavedPlan {
                 "changes": p.changes.iter().map(encode_change).collect::<Vec<J>>(),
                 "outputs": p.outputs.iter().map(encode_output).collect::<Vec<J>>(),
                 "drift": p.drift.iter().map(encode_change).collect::<Vec<J>>(),
+                "adopted": p.adopted.iter().map(|a| json!({"address": a.addr.to_string(), "provider": a.provider, "value": encode_value(&a.value)})).collect::<Vec<J>>(),
+                "resolved_intents": p.resolved_intents,
             },
         });
         // Serializing a `serde_json::Value` to a Vec cannot fail (no I/O, string keys).
@@ -125,6 +127,29 @@ impl SavedPlan {
                 .enumerate()
                 .map(|(i, c)| decode_change(c).map_err(|e| format!("plan.drift[{i}]: {e}")))
                 .collect::<Result<_, _>>()?,
+            // Absent in plan files written before crash recovery existed.
+            adopted: match p.get("adopted") {
+                None => Vec::new(),
+                Some(_) => get_arr(p, "adopted")?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let o = a.as_object().ok_or_else(|| format!("plan.adopted[{i}]: expected an object"))?;
+                        Ok(crate::plan::AdoptedObject {
+                            addr: parse_addr(get_str(o, "address")?)?,
+                            provider: get_str(o, "provider")?.to_string(),
+                            value: decode_value(o.get("value").unwrap_or(&J::Null)).map_err(|e| format!("plan.adopted[{i}]: {e}"))?,
+                        })
+                    })
+                    .collect::<Result<_, String>>()?,
+            },
+            resolved_intents: match p.get("resolved_intents") {
+                None => Vec::new(),
+                Some(_) => get_arr(p, "resolved_intents")?
+                    .iter()
+                    .map(|t| t.as_str().map(str::to_string).ok_or_else(|| "plan.resolved_intents: expected strings".to_string()))
+                    .collect::<Result<_, String>>()?,
+            },
         };
         Ok(SavedPlan {
             plan,
@@ -643,6 +668,12 @@ mod tests {
             lineage: "6f1c0b8e-lineage".into(),
             serial: 42,
             destroy: true,
+            adopted: vec![crate::plan::AdoptedObject {
+                addr: addr("aws_instance.web[1]"),
+                provider: "provider[\"registry.terraform.io/hashicorp/aws\"]".into(),
+                value: Value::object([("id", Value::string("i-0abc"))]),
+            }],
+            resolved_intents: vec!["tok-1".into(), "tok-2".into()],
         };
         let variables = [
             ("region".to_string(), Value::string("eu-west-1")),

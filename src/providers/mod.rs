@@ -275,6 +275,16 @@ pub trait Provider: Send + Sync {
         }
     }
 
+    /// Whether a create of this type makes something outside terrane that would be
+    /// orphaned if terrane died before recording it. When true (the default), the engine
+    /// durably records a create intent (address and token) in the state before calling
+    /// `apply_change`, and `recover` is asked about it after a crash. Providers whose
+    /// objects live only in the state (terraform_data, random_*) say false, which keeps
+    /// applies of many such objects free of per-create state writes.
+    fn create_needs_intent(&self, _type_name: &str) -> bool {
+        true
+    }
+
     /// After a crash: finds the object a create with this identity may have made. `None`
     /// means it was never created.
     async fn recover(&self, _type_name: &str, _identity: &ObjectIdentity) -> Result<Option<Value>, ProviderDiags> {
