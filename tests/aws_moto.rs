@@ -1315,3 +1315,71 @@ resource "aws_vpc" "west" {
         &["destroy", "-auto-approve"],
     ));
 }
+
+#[test]
+fn untaggable_creates_repeated_after_a_crash_adopt_what_the_first_made() {
+    let Some(m) = moto() else { return };
+    rt().block_on(async {
+        let p = provider_for(&m.endpoint).await;
+        let vpc = create(
+            &*p,
+            "aws_vpc",
+            Value::object([("cidr_block", Value::from("10.4.0.0/16"))]),
+            "t1",
+        )
+        .await;
+        let vpc_id = vpc.get_attr("id").unwrap().clone();
+        let subnet = create(
+            &*p,
+            "aws_subnet",
+            Value::object([
+                ("vpc_id", vpc_id.clone()),
+                ("cidr_block", Value::from("10.4.1.0/24")),
+            ]),
+            "t2",
+        )
+        .await;
+        let rtb = create(
+            &*p,
+            "aws_route_table",
+            Value::object([("vpc_id", vpc_id)]),
+            "t3",
+        )
+        .await;
+        let assoc = Value::object([
+            ("subnet_id", subnet.get_attr("id").unwrap().clone()),
+            ("route_table_id", rtb.get_attr("id").unwrap().clone()),
+        ]);
+        let first = create(&*p, "aws_route_table_association", assoc.clone(), "t4").await;
+        // The state never learnt of `first` (a crash); recover cannot find untagged
+        // associations, so the create runs again and must end with the same object.
+        let id = ObjectIdentity {
+            lineage: "lin-1".into(),
+            address: "aws_route_table_association.x[\"a\"]".into(),
+            token: "t4".into(),
+        };
+        assert!(p
+            .recover("aws_route_table_association", &id)
+            .await
+            .expect("recover")
+            .is_none());
+        let again = create(&*p, "aws_route_table_association", assoc, "t5").await;
+        assert_eq!(first.get_attr("id"), again.get_attr("id"));
+
+        let bucket = create(
+            &*p,
+            "aws_s3_bucket",
+            Value::object([("bucket", Value::from("crash-bucket"))]),
+            "t6",
+        )
+        .await;
+        let again = create(
+            &*p,
+            "aws_s3_bucket",
+            Value::object([("bucket", Value::from("crash-bucket"))]),
+            "t7",
+        )
+        .await;
+        assert_eq!(bucket.get_attr("id"), again.get_attr("id"));
+    });
+}

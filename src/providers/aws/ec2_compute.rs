@@ -236,14 +236,18 @@ pub async fn create(c: &Clients, t: &str, planned: &Value, ident: &ObjectIdentit
                 req_str(planned, "volume_id").map_err(e)?,
                 req_str(planned, "instance_id").map_err(e)?,
             );
-            c.ec2
-                .attach_volume()
-                .device(dev)
-                .volume_id(vol)
-                .instance_id(inst)
-                .send()
-                .await
-                .map_err(|x| (None, aws_diag("AttachVolume", &x)))?;
+            match c.ec2.attach_volume().device(dev).volume_id(vol).instance_id(inst).send().await {
+                Ok(_) => {}
+                // Attachments cannot be tagged: after a crash, the volume already attached
+                // to this instance at this device is this create's, adopted.
+                Err(x) if matches!(err_code(&x), Some("VolumeInUse" | "InvalidVolume.InUse")) => {
+                    let partial = with(planned, vec![("id", attachment_id(dev, vol, inst).into())]);
+                    if read_attachment(c, &partial).await.map_err(e)?.is_none() {
+                        return Err((None, aws_diag("AttachVolume", &x)));
+                    }
+                }
+                Err(x) => return Err((None, aws_diag("AttachVolume", &x))),
+            }
             let partial = with(planned, vec![("id", attachment_id(dev, vol, inst).into())]);
             wait_volume(c, vol, "in-use")
                 .await

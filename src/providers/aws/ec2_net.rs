@@ -407,16 +407,27 @@ pub async fn create(c: &Clients, t: &str, planned: &Value, ident: &ObjectIdentit
             .await
         }
         "aws_route_table_association" => {
+            let rtb = req_str(planned, "route_table_id").map_err(e)?;
             let r = c
                 .ec2
                 .associate_route_table()
-                .route_table_id(req_str(planned, "route_table_id").map_err(e)?)
+                .route_table_id(rtb)
                 .set_subnet_id(get_str(planned, "subnet_id").map(String::from))
                 .set_gateway_id(get_str(planned, "gateway_id").map(String::from))
                 .send()
-                .await
-                .map_err(|x| (None, aws_diag("AssociateRouteTable", &x)))?;
-            let id = r.association_id().unwrap_or_default().to_string();
+                .await;
+            let id = match r {
+                Ok(r) => r.association_id().unwrap_or_default().to_string(),
+                // Associations cannot be tagged, so a create interrupted by a crash
+                // cannot be recovered by tag: an existing association of the same subnet
+                // (or gateway) with the same route table is this create's, adopted.
+                Err(x) if err_code(&x) == Some("Resource.AlreadyAssociated") => {
+                    let target = get_str(planned, "subnet_id").or(get_str(planned, "gateway_id")).unwrap_or_default();
+                    let found = existing_association(c, rtb, target).await.map_err(e)?;
+                    found.ok_or_else(|| (None, aws_diag("AssociateRouteTable", &x)))?
+                }
+                Err(x) => return Err((None, aws_diag("AssociateRouteTable", &x))),
+            };
             let partial = with(planned, vec![("id", id.as_str().into())]);
             read_created(c, "route table association", &id, partial.clone(), || {
                 read_rta(c, &id, planned)
@@ -1153,6 +1164,17 @@ async fn read_route_table(
             ("tags_all", tags_all),
         ],
     )))
+}
+
+/// The association of a route table with a subnet or gateway, if there is one.
+async fn existing_association(c: &Clients, rtb: &str, target: &str) -> Result<Option<String>, ProviderDiag> {
+    let r = c.ec2.describe_route_tables().route_table_ids(rtb).send().await.map_err(|x| aws_diag("DescribeRouteTables", &x))?;
+    Ok(r.route_tables()
+        .iter()
+        .flat_map(|t| t.associations())
+        .find(|a| a.subnet_id() == Some(target) || a.gateway_id() == Some(target))
+        .and_then(|a| a.route_table_association_id())
+        .map(String::from))
 }
 
 async fn read_rta(c: &Clients, id: &str, prior: &Value) -> Result<Option<Value>, ProviderDiag> {

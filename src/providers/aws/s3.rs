@@ -244,9 +244,13 @@ pub async fn create(c: &Clients, t: &str, planned: &Value, ident: &ObjectIdentit
                         .build(),
                 );
             }
-            req.send()
-                .await
-                .map_err(|x| (None, aws_diag("CreateBucket", &x)))?;
+            match req.send().await {
+                Ok(_) => {}
+                // Tags are written after the bucket exists, so a crash in between leaves
+                // a bucket recover cannot find by tag: the next create finds it ours.
+                Err(x) if err_code(&x) == Some("BucketAlreadyOwnedByYou") => {}
+                Err(x) => return Err((None, aws_diag("CreateBucket", &x))),
+            }
             let partial = with(
                 planned,
                 vec![
