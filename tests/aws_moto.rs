@@ -1383,3 +1383,110 @@ fn untaggable_creates_repeated_after_a_crash_adopt_what_the_first_made() {
         assert_eq!(bucket.get_attr("id"), again.get_attr("id"));
     });
 }
+
+/// A tiny EC2 endpoint: answers the first `failures` requests with 503
+/// RequestLimitExceeded (throttling), then with one availability zone.
+fn flaky_ec2(failures: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut out = stream;
+                loop {
+                    let mut len = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let n = seen.fetch_add(1, Ordering::SeqCst);
+                    let (status, xml) = if n < failures {
+                        ("503 Service Unavailable", "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>".to_string())
+                    } else {
+                        ("200 OK", "<DescribeAvailabilityZonesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId><availabilityZoneInfo><item><zoneName>us-east-1a</zoneName><zoneId>use1-az1</zoneId><zoneState>available</zoneState><regionName>us-east-1</regionName></item></availabilityZoneInfo></DescribeAvailabilityZonesResponse>".to_string())
+                    };
+                    let resp = format!("HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{xml}", xml.len());
+                    if out.write_all(resp.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+#[test]
+fn throttling_and_5xx_answers_are_retried() {
+    rt().block_on(async {
+        let (endpoint, count) = flaky_ec2(2);
+        let p = provider_for(&endpoint).await;
+        let block = p.schema().data_sources["aws_availability_zones"]
+            .block
+            .clone();
+        let cfg = Value::Object(
+            block
+                .attributes
+                .iter()
+                .map(|(k, a)| (k.clone(), Value::Null(a.ty.clone())))
+                .collect(),
+        );
+        let r = p.read_data("aws_availability_zones", &cfg).await;
+        assert!(r.diags.is_empty(), "{:?}", r.diags);
+        let names = r
+            .new_state
+            .expect("read")
+            .get_attr("names")
+            .cloned()
+            .expect("names");
+        assert!(
+            names.same_as(&Value::List(vec![Value::from("us-east-1a")])),
+            "{names:?}"
+        );
+        assert_eq!(
+            count.load(std::sync::atomic::Ordering::SeqCst),
+            3,
+            "two throttled answers, then success"
+        );
+
+        // A provider that gives up after one attempt reports the throttling with its code.
+        let (endpoint, _) = flaky_ec2(usize::MAX);
+        let p = terrane::providers::aws::new_provider();
+        let ep = Value::object([("ec2", Value::from(endpoint.as_str()))]);
+        let c = Value::object([
+            ("region", Value::from("us-east-1")),
+            ("access_key", Value::from("testing")),
+            ("secret_key", Value::from("testing")),
+            ("max_retries", Value::int(0)),
+            ("endpoints", Value::Set(vec![ep])),
+        ]);
+        assert!(p.configure(&c).await.is_empty());
+        let r = p.read_data("aws_availability_zones", &cfg).await;
+        let d = r.diags.first().expect("an error");
+        assert!(
+            d.summary.contains("DescribeAvailabilityZones")
+                && d.summary.contains("RequestLimitExceeded"),
+            "{d:?}"
+        );
+    });
+}
