@@ -839,6 +839,54 @@ resource "aws_s3_bucket" "legacy" {
         &m.endpoint,
         &["import", "aws_s3_bucket.legacy", "legacy-bucket"],
     ));
+    // An association, by Terraform's SUBNET/ROUTE_TABLE import id.
+    let (subnet_id, rtb_id) = rt.block_on(async {
+        let subnet = s
+            .ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block("10.9.1.0/24")
+            .send()
+            .await
+            .unwrap()
+            .subnet()
+            .unwrap()
+            .subnet_id()
+            .unwrap()
+            .to_string();
+        let rtb = s
+            .ec2
+            .create_route_table()
+            .vpc_id(&vpc_id)
+            .send()
+            .await
+            .unwrap()
+            .route_table()
+            .unwrap()
+            .route_table_id()
+            .unwrap()
+            .to_string();
+        s.ec2
+            .associate_route_table()
+            .subnet_id(&subnet)
+            .route_table_id(&rtb)
+            .send()
+            .await
+            .unwrap();
+        (subnet, rtb)
+    });
+    let mut tf = std::fs::read_to_string(d.path().join("main.tf")).unwrap();
+    tf.push_str(&format!("\nresource \"aws_route_table_association\" \"legacy\" {{\n  subnet_id      = \"{subnet_id}\"\n  route_table_id = \"{rtb_id}\"\n}}\n"));
+    std::fs::write(d.path().join("main.tf"), tf).unwrap();
+    ok(terrane(
+        d.path(),
+        &m.endpoint,
+        &[
+            "import",
+            "aws_route_table_association.legacy",
+            &format!("{subnet_id}/{rtb_id}"),
+        ],
+    ));
     let shown = ok(terrane(
         d.path(),
         &m.endpoint,

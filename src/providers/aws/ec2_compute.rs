@@ -236,7 +236,15 @@ pub async fn create(c: &Clients, t: &str, planned: &Value, ident: &ObjectIdentit
                 req_str(planned, "volume_id").map_err(e)?,
                 req_str(planned, "instance_id").map_err(e)?,
             );
-            match c.ec2.attach_volume().device(dev).volume_id(vol).instance_id(inst).send().await {
+            match c
+                .ec2
+                .attach_volume()
+                .device(dev)
+                .volume_id(vol)
+                .instance_id(inst)
+                .send()
+                .await
+            {
                 Ok(_) => {}
                 // Attachments cannot be tagged: after a crash, the volume already attached
                 // to this instance at this device is this create's, adopted.

@@ -422,7 +422,9 @@ pub async fn create(c: &Clients, t: &str, planned: &Value, ident: &ObjectIdentit
                 // cannot be recovered by tag: an existing association of the same subnet
                 // (or gateway) with the same route table is this create's, adopted.
                 Err(x) if err_code(&x) == Some("Resource.AlreadyAssociated") => {
-                    let target = get_str(planned, "subnet_id").or(get_str(planned, "gateway_id")).unwrap_or_default();
+                    let target = get_str(planned, "subnet_id")
+                        .or(get_str(planned, "gateway_id"))
+                        .unwrap_or_default();
                     let found = existing_association(c, rtb, target).await.map_err(e)?;
                     found.ok_or_else(|| (None, aws_diag("AssociateRouteTable", &x)))?
                 }
@@ -1167,8 +1169,18 @@ async fn read_route_table(
 }
 
 /// The association of a route table with a subnet or gateway, if there is one.
-async fn existing_association(c: &Clients, rtb: &str, target: &str) -> Result<Option<String>, ProviderDiag> {
-    let r = c.ec2.describe_route_tables().route_table_ids(rtb).send().await.map_err(|x| aws_diag("DescribeRouteTables", &x))?;
+pub(crate) async fn existing_association(
+    c: &Clients,
+    rtb: &str,
+    target: &str,
+) -> Result<Option<String>, ProviderDiag> {
+    let r = c
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(rtb)
+        .send()
+        .await
+        .map_err(|x| aws_diag("DescribeRouteTables", &x))?;
     Ok(r.route_tables()
         .iter()
         .flat_map(|t| t.associations())

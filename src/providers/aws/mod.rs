@@ -388,6 +388,31 @@ impl Provider for AwsProvider {
                 }
             }
         };
+        // Terraform's import id of an association is SUBNET_OR_GATEWAY/ROUTE_TABLE.
+        let resolved;
+        let id = match (type_name, id.split_once('/')) {
+            ("aws_route_table_association", Some((target, rtb))) => {
+                match ec2_net::existing_association(&c, rtb, target).await {
+                    Ok(Some(a)) => {
+                        resolved = a;
+                        resolved.as_str()
+                    }
+                    Ok(None) => {
+                        return import_error(
+                            "Cannot import non-existent remote object",
+                            format!("The route table {rtb} has no association with {target}."),
+                        )
+                    }
+                    Err(d) => {
+                        return ImportResponse {
+                            state: None,
+                            diags: vec![d],
+                        }
+                    }
+                }
+            }
+            _ => id,
+        };
         let mut values: Vec<(&str, Value)> = vec![("id", Value::from(id))];
         values.extend(schema::defaults(type_name));
         let seed = super::builtin::object_with(block, values);
