@@ -63,7 +63,7 @@ pub fn unknown_type_diag(rc: &ResourceConfig, provider_known: bool) -> Diagnosti
     } else {
         Diagnostic::error("Provider not available", format!("The {kind} \"{}\" needs the provider \"{}\", which is not built into terrane.", rc.addr.type_, rc.provider_ref().name))
             .with_span(rc.span.clone())
-            .with_help("terrane's providers are compiled in; this build has: terraform, random, local.")
+            .with_help("terrane's providers are compiled in; this build has: terraform, random, local, aws.")
     }
 }
 
@@ -494,6 +494,20 @@ impl<'e> Walker<'e> {
                     if !super::walk::intent_durable(&mut rx, gen).await {
                         o.diags.push(crate::providers::ProviderDiag::error("Create not started", "The create intent could not be written to the state, so the object was not created: terrane never creates what it could lose track of."));
                         return o;
+                    }
+                }
+                // The plan was made against the refreshed object, but the state holds the
+                // one stored before the refresh: an update starts from the object as it
+                // is now, so that changes made outside terrane are corrected too.
+                let mut prior = prior;
+                if let Some(pv) = &prior {
+                    let rr = p.read_resource(&ty, pv).await;
+                    if rr.diags.iter().any(|d| d.error) {
+                        o.diags.extend(rr.diags);
+                        return o;
+                    }
+                    if let Some(current) = rr.new_state {
+                        prior = Some(current);
                     }
                 }
                 let cfg = ignore_changes(config, prior.as_ref(), &ic).deep_unmark();

@@ -6,6 +6,7 @@
 //! configuration syntax or spans: the engine turns a provider's attribute path into the
 //! source span of that attribute. Providers never print; they return diagnostics.
 
+pub mod aws;
 pub mod builtin;
 pub mod mock;
 
@@ -308,6 +309,7 @@ impl Registry {
     pub fn builtin() -> Registry {
         let mut r = Registry::empty();
         builtin::register(&mut r);
+        r.register("aws", aws::new_provider);
         r
     }
     pub fn register(&mut self, name: &str, f: ProviderFactory) {
