@@ -149,7 +149,7 @@ impl Scope for EvalScope<'_> {
             }
             RefRoot::Path(p) => {
                 return match p.as_str() {
-                    "module" => Ok(Value::String(self.module_config().map(|c| c.module.dir.to_string_lossy().to_string()).unwrap_or_else(|| ".".into()))),
+                    "module" => Ok(Value::String(self.module_config().map(|c| relative_dir(&c.module.dir, self.cwd)).unwrap_or_else(|| ".".into()))),
                     "root" => Ok(Value::string(".")),
                     "cwd" => Ok(Value::String(self.cwd.to_string_lossy().to_string())),
                     other => not_here("Invalid \"path\" attribute", &format!("The \"path\" object has no attribute \"{other}\"; use path.module, path.root or path.cwd.")),
@@ -253,6 +253,17 @@ fn instance_key(exp: &Expansion, key: &Value) -> Option<InstanceKey> {
 /// The object a module instance's outputs form (unknown where not yet evaluated).
 fn module_instance_value(store: &Store, child: &Config, ci: &ModuleInstance) -> Value {
     Value::Object(child.module.outputs.keys().map(|o| (o.clone(), store.outputs.get(&(ci.clone(), o.clone())).cloned().unwrap_or_else(Value::unknown))).collect())
+}
+
+/// `path.module` as Terraform gives it: relative to the working directory, `.` for it.
+fn relative_dir(dir: &std::path::Path, cwd: &std::path::Path) -> String {
+    let rel = dir.strip_prefix(cwd).unwrap_or(dir);
+    let s = rel.to_string_lossy().trim_start_matches("./").to_string();
+    if s.is_empty() || s == "." {
+        ".".into()
+    } else {
+        s
+    }
 }
 
 /// Decodes a block body against a schema into an object value: every schema attribute

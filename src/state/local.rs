@@ -1,12 +1,12 @@
 //! The local state backend: one state file on the local file system, its lock file and
 //! its kept earlier versions.
 //!
-//! Owns the files `<path>` (the state, mode 0600), `<path>.backup` (the version before the
-//! last write), `<path>.history/<serial>.tfstate` (every replaced version; directory mode
+//! Owns the files `<path>` (the state, mode 0600), `<path>.backup` (the version before the last
+//! run), `<path>.history/<serial>.tfstate` (every version replaced by a run; directory mode
 //! 0700) and `<path>.lock.info` (the lock, created with O_EXCL and holding the `LockInfo`
 //! JSON). Writes are atomic and durable: temp file in the same directory, fsync, rename,
 //! fsync of the directory. A stored state that cannot be parsed is never overwritten: the
-//! write fails with `Corrupt` and a person decides. Serialisation is `statefile`'s business; this module must not interpret
+//! write fails with `Corrupt` and a person decides. Serialisation is `statefile`'s business (through the `StateCodec`, which may encrypt); this module must not interpret
 //! the state beyond lineage and serial, and it does not take the lock on its own: callers
 //! lock around read-modify-write. It never panics on what it finds on disk.
 //!
@@ -19,9 +19,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::state::backend::{hostname, Backend, HistoryEntry, LockInfo, StateError};
+use crate::state::encryption::StateCodec;
 use crate::state::statefile;
 use crate::state::State;
 
@@ -32,6 +34,21 @@ const FILE_MODE: u32 = 0o600;
 #[derive(Clone, Debug)]
 pub struct LocalBackend {
     path: PathBuf,
+    codec: StateCodec,
+    /// What this backend value (one command run; clones share it) last wrote: the
+    /// version before a run is kept once as backup and history, not every checkpoint an
+    /// apply writes as instances complete (which would fill the disk with near-identical
+    /// copies and make large applies quadratic).
+    run: Arc<Mutex<RunWrites>>,
+}
+
+#[derive(Debug, Default)]
+struct RunWrites {
+    /// The pre-run version has been kept.
+    kept: bool,
+    /// Lineage, serial, length and modification time of our last write: when the file
+    /// still matches, it is our own write and need not be read back and parsed.
+    last: Option<(String, u64, u64, SystemTime)>,
 }
 
 impl LocalBackend {
@@ -39,7 +56,16 @@ impl LocalBackend {
     /// the working directory). Nothing is touched until the first operation; parent
     /// directories are created when needed.
     pub fn new(path: PathBuf) -> LocalBackend {
-        LocalBackend { path }
+        LocalBackend {
+            path,
+            codec: StateCodec::plain(),
+            run: Arc::default(),
+        }
+    }
+
+    /// A backend whose files are written and read through `codec` (encryption at rest).
+    pub fn with_codec(path: PathBuf, codec: StateCodec) -> LocalBackend {
+        LocalBackend { path, codec, run: Arc::default() }
     }
 
     /// The state file.
@@ -129,12 +155,12 @@ fn read_text(path: &Path) -> Result<Option<String>, StateError> {
     }
 }
 
-/// Reads and parses a state file; `None` when it is missing or empty.
-fn read_state_file(path: &Path) -> Result<Option<State>, StateError> {
+/// Reads and parses (decrypting if need be) a state file; `None` when it is missing or
+/// empty.
+fn read_state_file(path: &Path, codec: &StateCodec) -> Result<Option<State>, StateError> {
     match read_text(path)? {
         None => Ok(None),
-        Some(t) if t.trim().is_empty() => Ok(None),
-        Some(t) => statefile::from_json(&t, &path.display().to_string()).map(Some),
+        Some(t) => codec.decode(t.as_bytes(), &path.display().to_string()),
     }
 }
 
@@ -254,12 +280,48 @@ fn mtime_rfc3339(path: &Path) -> String {
 }
 
 impl LocalBackend {
-    fn write_blocking(&self, state: &State) -> Result<(), StateError> {
+    fn write_blocking(&self, state: &State, force: bool) -> Result<(), StateError> {
         ensure_parent(&self.path)?;
+        let new_bytes = self.codec.encode(state)?;
+        // A checkpoint over our own last write of this run: same lineage, a higher serial,
+        // nothing more to keep.
+        let mut run = self.run.lock().unwrap_or_else(|e| e.into_inner());
+        if let (false, true, Some((lineage, serial, len, mtime))) = (force, run.kept, &run.last) {
+            let unchanged = fs::metadata(&self.path).ok().is_some_and(|m| m.len() == *len && m.modified().ok() == Some(*mtime));
+            if unchanged && *lineage == state.lineage && state.serial > *serial {
+                replace_file(&self.path, &new_bytes, None)?;
+                run.last = own_write(&self.path, state);
+                return Ok(());
+            }
+        }
+        let r = self.write_checked(state, force, &new_bytes);
+        if r.is_ok() {
+            run.kept = true;
+            run.last = own_write(&self.path, state);
+        }
+        r
+    }
+
+    fn write_checked(&self, state: &State, force: bool, new_bytes: &[u8]) -> Result<(), StateError> {
         let new_text = statefile::to_json(state);
         let old_text = read_text(&self.path)?.filter(|t| !t.trim().is_empty());
-        if let Some(old_text) = &old_text {
-            let stored = statefile::from_json(old_text, &self.path.display().to_string())?;
+        if let (Some(old_text), true) = (&old_text, force) {
+            // `state push -force`: whatever is there is kept as history, readable or not.
+            let serial = self
+                .codec
+                .decode(old_text.as_bytes(), &self.path.display().to_string())
+                .ok()
+                .flatten()
+                .map_or(0, |s| s.serial);
+            let old_mtime = fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+            self.keep_version(old_text.as_bytes(), serial, old_mtime)?;
+        } else if let Some(old_text) = &old_text {
+            let Some(stored) = self
+                .codec
+                .decode(old_text.as_bytes(), &self.path.display().to_string())?
+            else {
+                return replace_file(&self.path, new_bytes, None);
+            };
             if stored.lineage != state.lineage {
                 return Err(StateError::LineageMismatch {
                     stored: stored.lineage,
@@ -284,7 +346,7 @@ impl LocalBackend {
             let old_mtime = fs::metadata(&self.path).and_then(|m| m.modified()).ok();
             self.keep_version(old_text.as_bytes(), stored.serial, old_mtime)?;
         }
-        replace_file(&self.path, new_text.as_bytes(), None)
+        replace_file(&self.path, new_bytes, None)
     }
 
     /// Keeps the version about to be replaced as `<path>.backup` and in the history.
@@ -366,7 +428,7 @@ impl LocalBackend {
             let path = ent.path();
             // An unreadable version is still listed (from its name) so that it is not
             // silently hidden; `read_version` then reports what is wrong with it.
-            let (serial, lineage) = match read_state_file(&path) {
+            let (serial, lineage) = match read_state_file(&path, &self.codec) {
                 Ok(Some(st)) => (st.serial, st.lineage),
                 _ => (name_serial, String::new()),
             };
@@ -399,7 +461,7 @@ impl LocalBackend {
                 self.path.display()
             )));
         }
-        read_state_file(&path)?.ok_or_else(|| {
+        read_state_file(&path, &self.codec)?.ok_or_else(|| {
             StateError::Other(format!("history file {} no longer exists", path.display()))
         })
     }
@@ -490,13 +552,18 @@ impl Backend for LocalBackend {
     }
 
     async fn read(&self) -> Result<Option<State>, StateError> {
-        let path = self.path.clone();
-        blocking(move || read_state_file(&path)).await
+        let (path, codec) = (self.path.clone(), self.codec.clone());
+        blocking(move || read_state_file(&path, &codec)).await
     }
 
     async fn write(&self, state: &State) -> Result<(), StateError> {
         let (me, state) = (self.clone(), state.clone());
-        blocking(move || me.write_blocking(&state)).await
+        blocking(move || me.write_blocking(&state, false)).await
+    }
+
+    async fn overwrite(&self, state: &State) -> Result<(), StateError> {
+        let (me, state) = (self.clone(), state.clone());
+        blocking(move || me.write_blocking(&state, true)).await
     }
 
     async fn lock(&self, info: &LockInfo) -> Result<(), StateError> {
@@ -564,4 +631,10 @@ mod tests {
         info.who = "no-at-sign".into();
         assert!(!holder_is_dead(&info));
     }
+}
+
+/// What identifies our own write of `state` to `path` (see `RunWrites::last`).
+fn own_write(path: &Path, state: &State) -> Option<(String, u64, u64, SystemTime)> {
+    let m = fs::metadata(path).ok()?;
+    Some((state.lineage.clone(), state.serial, m.len(), m.modified().ok()?))
 }
