@@ -10,5 +10,7 @@ pub mod engine;
 pub mod graph;
 pub mod lang;
 pub mod plan;
+pub mod progress;
 pub mod providers;
+pub mod ssh;
 pub mod state;

@@ -63,7 +63,7 @@ pub fn unknown_type_diag(rc: &ResourceConfig, provider_known: bool) -> Diagnosti
     } else {
         Diagnostic::error("Provider not available", format!("The {kind} \"{}\" needs the provider \"{}\", which is not built into terrane.", rc.addr.type_, rc.provider_ref().name))
             .with_span(rc.span.clone())
-            .with_help("terrane's providers are compiled in; this build has: terraform, random, local.")
+            .with_help("terrane's providers are compiled in; this build has: terraform, random, local, ssh.")
     }
 }
 
