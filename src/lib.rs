@@ -11,6 +11,7 @@ pub mod graph;
 pub mod lang;
 pub mod plan;
 pub mod progress;
+pub mod provision;
 pub mod providers;
 pub mod ssh;
 pub mod state;

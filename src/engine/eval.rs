@@ -56,14 +56,15 @@ pub struct Binding {
     pub each: Option<(Value, Value)>,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct ResourceVals {
     pub expansion: Option<Expansion>,
     pub values: BTreeMap<InstanceKey, Value>,
 }
 
-/// Everything computed so far in a walk.
-#[derive(Default)]
+/// Everything computed so far in a walk. Cloned as a snapshot for provisioners, which
+/// are evaluated after their instance is created, off the walk.
+#[derive(Clone, Default)]
 pub struct Store {
     pub vars: HashMap<(ModuleInstance, String), Value>,
     pub locals: HashMap<(ModuleInstance, String), Value>,

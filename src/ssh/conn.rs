@@ -208,7 +208,7 @@ mod tests {
         assert_eq!(c.target.user, "root");
         assert!(!c.target.agent);
         assert_eq!(c.timeout, DEFAULT_TIMEOUT);
-        let b = c.bastion.expect("bastion");
+        let b = c.bastion.clone().expect("bastion");
         assert_eq!((b.host.as_str(), b.port, b.user.as_str()), ("jump", 22, "root"));
         assert_eq!(b.private_key.as_deref(), Some("KEY"));
         // Debug output never shows the key.
