@@ -348,17 +348,93 @@ pub struct JsonDiagnostic {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<JsonRange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<JsonSnippet>,
+}
+
+/// The source excerpt Terraform attaches to a diagnostic: the enclosing top-level block's
+/// header (`context`), the whole lines the range covers (`code`), and where the range
+/// lies within them. `values` (expression values Terraform shows for some evaluation
+/// errors) is always empty here.
+#[derive(serde::Serialize)]
+pub struct JsonSnippet {
+    pub context: Option<String>,
+    pub code: String,
+    pub start_line: usize,
+    pub highlight_start_offset: usize,
+    pub highlight_end_offset: usize,
+    pub values: Vec<serde_json::Value>,
+}
+
+impl JsonSnippet {
+    fn new(file: &SourceFile, start: usize, end: usize) -> JsonSnippet {
+        let text = file.text.as_str();
+        let mut code = String::new();
+        let mut code_start = None;
+        let mut line_start = 0;
+        for line in text.split_inclusive('\n') {
+            let content = line.trim_end_matches('\n').trim_end_matches('\r');
+            let line_end = line_start + content.len();
+            // Lines overlapping [start, end): the first line always, then every line
+            // that begins before the end.
+            if (line_start <= start && start <= line_end) || (line_start > start && line_start < end) {
+                code_start.get_or_insert(line_start);
+                code.push_str(content);
+                code.push('\n');
+            }
+            line_start += line.len();
+        }
+        if code.ends_with('\n') {
+            code.pop();
+        }
+        let code_start = code_start.unwrap_or(start);
+        let hs = start.saturating_sub(code_start).min(code.len());
+        let he = (hs + (end - start)).min(code.len());
+        JsonSnippet {
+            context: context_string(text, start.checked_sub(1)),
+            start_line: file.line_col(code_start).0,
+            code,
+            highlight_start_offset: hs,
+            highlight_end_offset: he,
+            values: Vec::new(),
+        }
+    }
+}
+
+/// The header (`resource "a" "b"`) of the top-level block containing `offset`, as
+/// Terraform's `ContextString` writes it.
+fn context_string(text: &str, offset: Option<usize>) -> Option<String> {
+    let offset = offset?;
+    let body = hcl_edit::parser::parse_body(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()?;
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let block = body.blocks().find(|b| {
+        let r = hcl_edit::Span::span(*b);
+        r.is_some_and(|r| r.start + bom <= offset && offset < r.end + bom)
+    })?;
+    let mut s = block.ident.as_str().to_string();
+    for l in &block.labels {
+        let v = match l {
+            hcl_edit::structure::BlockLabel::String(v) => v.value().to_string(),
+            hcl_edit::structure::BlockLabel::Ident(i) => i.as_str().to_string(),
+        };
+        s.push(' ');
+        s.push_str(&serde_json::Value::String(v).to_string());
+    }
+    Some(s)
 }
 
 impl Diagnostic {
     pub fn to_json(&self) -> JsonDiagnostic {
+        // Like Terraform, an empty range is widened to one byte.
+        let widen = |s: &Span| if s.end > s.start { s.end } else { s.start + 1 };
+        let snippet = self.span.as_ref().map(|s| JsonSnippet::new(&s.file, s.start, widen(s)));
         let range = self.span.as_ref().map(|s| {
             let (l1, c1) = s.file.line_col(s.start);
-            let (l2, c2) = s.file.line_col(s.end);
+            let (l2, c2) = if s.end > s.start { s.file.line_col(s.end) } else { (l1, c1 + 1) };
             JsonRange {
                 filename: s.file.name.clone(),
                 start: JsonPos { line: l1, column: c1, byte: s.start },
-                end: JsonPos { line: l2, column: c2, byte: s.end },
+                end: JsonPos { line: l2, column: c2, byte: widen(s) },
             }
         });
         let mut detail = self.detail.clone();
@@ -376,6 +452,7 @@ impl Diagnostic {
             summary: self.summary.clone(),
             detail,
             range,
+            snippet,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod engine;
+pub mod fmt;
 pub mod graph;
 pub mod lang;
 pub mod plan;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::addrs::ResourceMode;
 use crate::engine::vars::{self, VarArg};
 use crate::engine::{ApplyOptions, InputVars};
-use crate::plan::file::read_plan_file;
+use crate::plan::file::read_plan_file_with;
 use crate::plan::render::{render_plan, RenderOptions};
 use crate::plan::{Action, Plan};
 use crate::state::backend::Backend;
@@ -58,6 +58,7 @@ pub fn run(ctx: &Ctx, args: Args, var_order: Vec<VarArg>) -> CmdResult {
 /// Plan, approve, apply: the body of `apply` and `destroy`.
 pub fn operate(ctx: &Ctx, settings: &OpSettings, auto_approve: bool, destroy: bool) -> CmdResult {
     let session = open(ctx, settings)?;
+    catch_interrupts(ctx, &session.engine);
     let b = session.backend.clone();
     let op = if destroy { "destroy" } else { "apply" };
     ctx.rt.block_on(with_lock(
@@ -123,9 +124,12 @@ fn approve(ctx: &Ctx, settings: &OpSettings, destroy: bool) -> Result<(), CliErr
 /// `apply PLANFILE`: checks the plan against the configuration and the state, then
 /// applies it exactly.
 fn apply_saved(ctx: &Ctx, settings: &OpSettings, file: &std::path::Path) -> CmdResult {
-    let saved = read_plan_file(&ctx.cwd.join(file))
+    let config = super::workdir::load_config(ctx)?;
+    let crypt = super::encryption::resolve(ctx, &config)?.plan;
+    let saved = read_plan_file_with(&ctx.cwd.join(file), crypt.as_deref())
         .map_err(|e| CliError::error("Failed to load the saved plan", format!("{e}.")))?;
     let session = open(ctx, settings)?;
+    catch_interrupts(ctx, &session.engine);
     if saved.config_digest != session.digest {
         return Err(CliError::error(
             "Saved plan does not match the configuration",
@@ -229,4 +233,34 @@ pub async fn apply_plan(
         }
     }
     Ok(EXIT_OK)
+}
+
+/// SIGINT and SIGTERM raise the engine's interrupt level instead of killing terrane, so
+/// that the state is always saved: the first starts nothing new and lets running
+/// operations finish; the second stops waiting for them (their create intents are
+/// already in the state, and the next run reconciles them).
+fn catch_interrupts(ctx: &Ctx, engine: &crate::engine::Engine) {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Registered before returning, so that no signal falls between here and the task.
+    let _guard = ctx.rt.enter();
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
+    let level = engine.interrupt.clone();
+    ctx.rt.spawn(async move {
+        loop {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            let mut now = 0;
+            level.send_modify(|l| {
+                *l = l.saturating_add(1);
+                now = *l;
+            });
+            match now {
+                1 => crate::cli::ui::write_err("\nInterrupt received.\nPlease wait for terrane to exit or data loss may occur.\nGracefully shutting down...\n\n"),
+                2 => crate::cli::ui::write_err("\nTwo interrupts received. Exiting without waiting for running operations; their create intents are saved in the state and the next plan or apply reconciles them.\n\n"),
+                _ => {}
+            }
+        }
+    });
 }

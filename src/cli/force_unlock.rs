@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::workdir::{backend, load_config, state_error, state_path};
+use super::workdir::{load_config, open_backend, state_error};
 use super::{CliError, CmdResult, Ctx, EXIT_OK};
-use crate::state::backend::{Backend, StateError};
+use crate::state::backend::StateError;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,7 +22,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     let config = load_config(ctx)?;
-    let b = backend(state_path(ctx, args.state.as_deref(), Some(&config))?);
+    let b = open_backend(ctx, args.state.as_deref(), &config)?;
     if !args.force {
         let answer = ctx.prompt(&ctx.ui.bold(
             "Do you really want to force-unlock?\n  terrane will remove the lock on the remote state.\n  This will allow local terrane commands to modify this state, even though it\n  may still be in use. Only 'yes' will be accepted to confirm.\n\n  Enter a value: ",

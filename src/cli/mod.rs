@@ -12,9 +12,11 @@
 pub mod apply;
 pub mod console;
 pub mod destroy;
+pub mod encryption;
 pub mod fmt;
 pub mod force_unlock;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod output;
 pub mod plan;
@@ -109,6 +111,8 @@ pub enum Command {
     Destroy(destroy::Args),
     /// Print the dependency graph in DOT.
     Graph(graph::Args),
+    /// Associate an existing object with a resource address in the state.
+    Import(import::Args),
     /// Show output values from the state.
     Output(output::Args),
     /// Show the state or a saved plan.
@@ -280,6 +284,7 @@ pub fn run(args: Vec<String>, env: Vec<(String, String)>) -> i32 {
         Some(Command::Apply(a)) => apply::run(&ctx, a, sub.map(var_args).unwrap_or_default()),
         Some(Command::Destroy(a)) => destroy::run(&ctx, a, sub.map(var_args).unwrap_or_default()),
         Some(Command::Graph(a)) => graph::run(&ctx, a),
+        Some(Command::Import(a)) => import::run(&ctx, a, sub.map(var_args).unwrap_or_default()),
         Some(Command::Output(a)) => output::run(&ctx, a),
         Some(Command::Show(a)) => show::run(&ctx, a),
         Some(Command::State(c)) => state::run(&ctx, c),

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use super::ui::format_outputs;
-use super::workdir::{backend, load_config, read_state_opt, state_path};
+use super::workdir::{load_config, open_backend, read_state_opt};
 use super::{CliError, CmdResult, Ctx, EXIT_OK};
 use crate::diag::Diagnostic;
 use crate::lang::value::Value;
@@ -42,7 +42,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         ));
     }
     let config = load_config(ctx)?;
-    let b = backend(state_path(ctx, args.state.as_deref(), Some(&config))?);
+    let b = open_backend(ctx, args.state.as_deref(), &config)?;
     let state = ctx
         .rt
         .block_on(read_state_opt(&*b))?

@@ -15,11 +15,11 @@ use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::engine::vars::{self, VarArg};
 use crate::engine::{Engine, InputVars, PlanOptions};
-use crate::plan::file::{config_digest, write_plan_file, SavedPlan};
+use crate::plan::file::{config_digest, write_plan_file_with, SavedPlan};
 use crate::plan::render::{render_plan, RenderOptions};
 use crate::plan::Plan;
 use crate::providers::Registry;
-use crate::state::local::LocalBackend;
+use crate::state::backend::Backend;
 use crate::state::State;
 
 use super::workdir::{self, parse_duration, read_state, with_lock};
@@ -132,7 +132,7 @@ impl OpSettings {
 /// Everything an operation works with once the configuration is loaded.
 pub struct Session {
     pub engine: Engine,
-    pub backend: Arc<LocalBackend>,
+    pub backend: Arc<dyn Backend>,
     pub variables: InputVars,
     /// `config_digest` of the loaded configuration.
     pub digest: String,
@@ -162,14 +162,14 @@ pub fn open(ctx: &Ctx, settings: &OpSettings) -> Result<Session, CliError> {
         return Err(CliError::Diags(diags));
     }
     ctx.ui.diags(&diags);
-    let path = workdir::state_path(ctx, settings.state.as_deref(), Some(&config))?;
+    let backend = workdir::open_backend(ctx, settings.state.as_deref(), &config)?;
     let digest = digest_of(&config);
     // Provisioner and ssh_exec output goes to stdout, each line prefixed with its
     // address (plan and apply have no machine-readable mode that would keep it out).
     crate::progress::set_sink(Some(crate::progress::stdout_sink()));
     Ok(Session {
         engine: Engine::new(config, Registry::builtin(), ctx.cwd.clone()),
-        backend: workdir::backend(path),
+        backend,
         variables,
         digest,
     })
@@ -241,7 +241,8 @@ pub fn run(ctx: &Ctx, args: Args, var_order: Vec<VarArg>) -> CmdResult {
             config_digest: session.digest.clone(),
         };
         let path = ctx.cwd.join(out);
-        write_plan_file(&path, &saved).map_err(|e| {
+        let crypt = super::encryption::resolve(ctx, &session.engine.config)?.plan;
+        write_plan_file_with(&path, &saved, crypt.as_deref()).map_err(|e| {
             CliError::error(
                 "Failed to write plan file",
                 format!("Writing {}: {e}.", out.display()),

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use super::state::render_instance;
 use super::ui::format_outputs;
-use super::workdir::{backend, load_config, read_state_opt, state_path};
+use super::workdir::{load_config, open_backend, read_state_opt};
 use super::{CliError, CmdResult, Ctx, EXIT_OK};
-use crate::plan::file::read_plan_file;
+use crate::plan::file::read_plan_file_with;
 use crate::plan::render::{render_plan, RenderOptions};
 use crate::state::State;
 
@@ -45,7 +45,11 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     match &args.path {
         Some(p) => {
             let full = ctx.cwd.join(p);
-            match read_plan_file(&full) {
+            let crypt = match crate::config::load_dir(&ctx.cwd).0 {
+                Some(config) => super::encryption::resolve(ctx, &config)?.plan,
+                None => None,
+            };
+            match read_plan_file_with(&full, crypt.as_deref()) {
                 Ok(saved) => {
                     ctx.ui.out(&render_plan(
                         &saved.plan,
@@ -77,7 +81,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         }
         None => {
             let config = load_config(ctx)?;
-            let b = backend(state_path(ctx, None, Some(&config))?);
+            let b = open_backend(ctx, None, &config)?;
             match ctx.rt.block_on(read_state_opt(&*b))? {
                 Some(s) => ctx.ui.out(&render_state(ctx, &s)),
                 None => ctx.ui.outln("No state."),

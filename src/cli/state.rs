@@ -1,22 +1,29 @@
-//! `terrane state list|show|rm|mv`: inspecting and editing the state by hand.
+//! `terrane state list|show|rm|mv|pull|push|history|restore`: inspecting and editing the
+//! state by hand.
+//!
+//! `pull` prints the state as plain JSON (decrypted). `push` writes a state file as it is
+//! (no serial bump) under the lock; the backend refuses another lineage, a lower serial,
+//! and an equal serial with other content, unless `-force`. `history` reads every kept
+//! version and shows what each write changed; `restore SERIAL` shows what bringing a
+//! version back would change, asks, and writes it as a new serial of the same lineage.
 //!
 //! `list` and `show` only read. `rm` and `mv` take the state lock, change the state in
 //! memory, and write it once with a bumped serial; any address that matches nothing is an
 //! error and nothing is written. `-dry-run` shows what would change without writing.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Subcommand;
 
 use super::ui::format_attributes;
 use super::workdir::{
-    backend, load_config, parse_duration, read_state_opt, state_path, with_lock,
-    write_changed_state,
+    self, load_config, parse_duration, read_state_opt, with_lock, write_changed_state,
 };
 use super::{CliError, CmdResult, Ctx, EXIT_OK};
 use crate::addrs::{AbsResource, AbsResourceInstance, InstanceKey, ResourceMode};
 use crate::diag::Diagnostic;
-use crate::state::local::LocalBackend;
+use crate::state::backend::{Backend, StateError};
 use crate::state::{InstanceObject, ObjectStatus, State};
 
 #[derive(Subcommand, Debug)]
@@ -29,6 +36,54 @@ pub enum StateCommand {
     Rm(RmArgs),
     /// Move (rename) an object in the state.
     Mv(MvArgs),
+    /// Print the current state (decrypted) as JSON on stdout.
+    Pull(PullArgs),
+    /// Replace the stored state with a state file (checks lineage and serial).
+    Push(PushArgs),
+    /// List the earlier versions of the state with what each write changed.
+    History(HistoryArgs),
+    /// Bring back an earlier version as a new serial, after showing what it changes.
+    Restore(RestoreArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub flags: StateFlags,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub flags: StateFlags,
+    #[command(flatten)]
+    pub lock: LockFlags,
+    /// Write even when lineage or serial say the push would lose data.
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_name = "BOOL")]
+    pub force: bool,
+    /// The state file to push, or `-` for stdin.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub flags: StateFlags,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub flags: StateFlags,
+    #[command(flatten)]
+    pub lock: LockFlags,
+    /// Don't ask for confirmation.
+    #[arg(long = "auto-approve", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_name = "BOOL")]
+    pub auto_approve: bool,
+    /// The serial of the version to bring back (see `terrane state history`).
+    #[arg(value_name = "SERIAL")]
+    pub serial: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -99,16 +154,16 @@ pub fn run(ctx: &Ctx, cmd: StateCommand) -> CmdResult {
         StateCommand::Show(a) => show(ctx, a),
         StateCommand::Rm(a) => rm(ctx, a),
         StateCommand::Mv(a) => mv(ctx, a),
+        StateCommand::Pull(a) => pull(ctx, a),
+        StateCommand::Push(a) => push(ctx, a),
+        StateCommand::History(a) => history(ctx, a),
+        StateCommand::Restore(a) => restore(ctx, a),
     }
 }
 
-fn open_backend(ctx: &Ctx, flags: &StateFlags) -> Result<std::sync::Arc<LocalBackend>, CliError> {
+fn open_backend(ctx: &Ctx, flags: &StateFlags) -> Result<Arc<dyn Backend>, CliError> {
     let config = load_config(ctx)?;
-    Ok(backend(state_path(
-        ctx,
-        flags.state.as_deref(),
-        Some(&config),
-    )?))
+    workdir::open_backend(ctx, flags.state.as_deref(), &config)
 }
 
 fn parse_addr(s: &str) -> Result<AbsResourceInstance, CliError> {
@@ -340,6 +395,223 @@ fn mv(ctx: &Ctx, a: MvArgs) -> CmdResult {
         }
         write_changed_state(&*b, &mut state).await?;
         ctx.ui.outln(&format!("Successfully moved {moved} object(s)."));
+        Ok(EXIT_OK)
+    }))
+}
+
+fn pull(ctx: &Ctx, a: PullArgs) -> CmdResult {
+    let b = open_backend(ctx, &a.flags)?;
+    if let Some(state) = ctx.rt.block_on(read_state_opt(&*b))? {
+        ctx.ui.out(&crate::state::statefile::to_json(&state));
+    }
+    Ok(EXIT_OK)
+}
+
+fn push(ctx: &Ctx, a: PushArgs) -> CmdResult {
+    let config = load_config(ctx)?;
+    let b = workdir::open_backend(ctx, a.flags.state.as_deref(), &config)?;
+    let (bytes, name) = if a.path == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| {
+            CliError::error("Failed to read the state", format!("Reading stdin: {e}."))
+        })?;
+        (buf, "<stdin>".to_string())
+    } else {
+        let p = ctx.cwd.join(&a.path);
+        let buf = std::fs::read(&p).map_err(|e| {
+            CliError::error(
+                "Failed to read the state",
+                format!("Reading {}: {e}.", p.display()),
+            )
+        })?;
+        (buf, a.path.clone())
+    };
+    // A plain file is always accepted; an encrypted one needs the configured keys.
+    let codec = if crate::state::encryption::is_encrypted(&bytes) {
+        super::encryption::resolve(ctx, &config)?.state_codec()
+    } else {
+        crate::state::encryption::StateCodec::plain()
+    };
+    let state = match codec.decode(&bytes, &name) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return Err(CliError::error(
+                "Empty state file",
+                format!("{name} holds no state."),
+            ))
+        }
+        Err(e) => return Err(workdir::state_error("Failed to read the state", &e).into()),
+    };
+    let timeout = parse_duration(&a.lock.lock_timeout)?;
+    ctx.rt.block_on(with_lock(
+        ctx,
+        &*b,
+        "state push",
+        a.lock.lock,
+        timeout,
+        async {
+            let r = if a.force {
+                b.overwrite(&state).await
+            } else {
+                b.write(&state).await
+            };
+            match r {
+                Ok(()) => Ok(EXIT_OK),
+                Err(e @ (StateError::LineageMismatch { .. } | StateError::SerialConflict { .. })) => Err(Diagnostic::error(
+                    "Failed to push the state",
+                    format!("{e}. Pushing it would replace a state it does not descend from, or newer work."),
+                )
+                .with_help("Check with `terrane state pull` what is stored; add -force to replace it anyway (the replaced version is kept in the history).")
+                .into()),
+                Err(e) => Err(workdir::state_error("Failed to push the state", &e).into()),
+            }
+        },
+    ))
+}
+
+/// One line per changed address: `+ added`, `- removed`, `~ changed`, and outputs.
+fn describe_diff(d: &crate::state::StateDiff) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(d.added.iter().map(|a| format!("+ {a}")));
+    out.extend(d.changed.iter().map(|a| format!("~ {a}")));
+    out.extend(d.removed.iter().map(|a| format!("- {a}")));
+    out.extend(d.outputs.iter().map(|o| format!("~ output.{o}")));
+    out
+}
+
+fn history(ctx: &Ctx, a: HistoryArgs) -> CmdResult {
+    let b = open_backend(ctx, &a.flags)?;
+    let (current, versions) = ctx.rt.block_on(async {
+        let current = read_state_opt(&*b).await?;
+        let entries = b.history().await.map_err(|e| {
+            CliError::from(workdir::state_error("Failed to list the state history", &e))
+        })?;
+        let mut versions = Vec::new();
+        for e in entries {
+            // A version that cannot be read is listed with why, not hidden.
+            let st = b.read_version(&e).await.map_err(|err| err.to_string());
+            versions.push((e, st));
+        }
+        Ok::<_, CliError>((current, versions))
+    })?;
+    let Some(current) = current else {
+        return Err(no_state());
+    };
+    ctx.ui
+        .outln(&format!("{:<8} {:<22} CHANGES", "SERIAL", "WRITTEN"));
+    let empty = State {
+        lineage: current.lineage.clone(),
+        ..State::new()
+    };
+    let mut rows: Vec<(String, String, Option<&State>, String)> = Vec::new();
+    rows.push((
+        current.serial.to_string(),
+        "(current)".into(),
+        Some(&current),
+        String::new(),
+    ));
+    for (e, st) in &versions {
+        let note = match st {
+            Ok(s) if s.lineage != current.lineage => format!(" (another lineage: {})", s.lineage),
+            Ok(_) => String::new(),
+            Err(why) => format!(" (unreadable: {why})"),
+        };
+        rows.push((
+            e.serial.to_string(),
+            e.written.clone(),
+            st.as_ref().ok(),
+            note,
+        ));
+    }
+    for i in 0..rows.len() {
+        let (serial, written, st, note) = &rows[i];
+        let older = match rows.get(i + 1) {
+            Some((_, _, Some(o), _)) => Some(*o),
+            Some((_, _, None, _)) => None,
+            None => Some(&empty),
+        };
+        let changes = match (st, older) {
+            (Some(_), None) => "unknown (the version before is unreadable)".to_string(),
+            (Some(s), Some(older)) => {
+                let d = describe_diff(&crate::state::diff(older, s));
+                if d.is_empty() {
+                    "no resource changes".to_string()
+                } else {
+                    d.join(", ")
+                }
+            }
+            (None, _) => String::new(),
+        };
+        ctx.ui
+            .outln(&format!("{serial:<8} {written:<22} {changes}{note}"));
+    }
+    Ok(EXIT_OK)
+}
+
+fn restore(ctx: &Ctx, a: RestoreArgs) -> CmdResult {
+    let b = open_backend(ctx, &a.flags)?;
+    let timeout = parse_duration(&a.lock.lock_timeout)?;
+    let dry = a.lock.dry_run;
+    ctx.rt.block_on(with_lock(ctx, &*b, "state restore", a.lock.lock && !dry, timeout, async {
+        let Some(current) = read_state_opt(&*b).await? else {
+            return Err(no_state());
+        };
+        let entries = b
+            .history()
+            .await
+            .map_err(|e| CliError::from(workdir::state_error("Failed to list the state history", &e)))?;
+        let mut chosen = None;
+        for e in entries.iter().filter(|e| e.serial == a.serial) {
+            let st = b
+                .read_version(e)
+                .await
+                .map_err(|err| CliError::from(workdir::state_error("Failed to read the earlier version", &err)))?;
+            if st.lineage == current.lineage {
+                chosen = Some(st);
+                break;
+            }
+        }
+        let Some(mut restored) = chosen else {
+            let known: Vec<String> = entries.iter().map(|e| e.serial.to_string()).collect();
+            return Err(CliError::from(
+                Diagnostic::error(
+                    "No such version",
+                    format!("The history of {} has no version with serial {} and lineage {}.", b.describe(), a.serial, current.lineage),
+                )
+                .with_help(if known.is_empty() { "The history is empty.".to_string() } else { format!("Kept serials: {}. See `terrane state history`.", known.join(", ")) }),
+            ));
+        };
+        let d = crate::state::diff(&current, &restored);
+        ctx.ui.outln(&format!(
+            "Restoring serial {} over the current serial {} changes:",
+            a.serial, current.serial
+        ));
+        let lines = describe_diff(&d);
+        if lines.is_empty() {
+            ctx.ui.outln("  nothing (the resources and outputs are the same)");
+        }
+        for l in &lines {
+            ctx.ui.outln(&format!("  {l}"));
+        }
+        if dry {
+            return Ok(EXIT_OK);
+        }
+        if !a.auto_approve {
+            let answer = ctx.prompt(&ctx.ui.bold(
+                "\nDo you want to restore this version?\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ",
+            ));
+            if answer.as_deref() != Some("yes") {
+                return Err(CliError::Cancelled("Restore cancelled.".into()));
+            }
+        }
+        restored.serial = current.serial + 1;
+        b.write(&restored)
+            .await
+            .map_err(|e| CliError::from(workdir::state_error("Failed to persist state", &e)))?;
+        ctx.ui.outln(&format!(
+            "Restored serial {} as serial {}.",
+            a.serial, restored.serial
+        ));
         Ok(EXIT_OK)
     }))
 }

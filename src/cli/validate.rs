@@ -1,6 +1,6 @@
 //! `terrane validate`: loads the configuration and runs the engine's static checks;
 //! prints the diagnostics, or with `-json` Terraform's validate document:
-//! `{"format_version":"1.0","valid":..,"error_count":..,"warning_count":..,"diagnostics":[..]}`.
+//! `{"format_version":"0.1","valid":..,"error_count":..,"warning_count":..,"diagnostics":[..]}`.
 //! Exit 1 when the configuration is not valid.
 
 use super::{CmdResult, Ctx, EXIT_ERROR, EXIT_OK};
@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     let valid = !diags.has_errors();
     if args.json {
         let j = serde_json::json!({
-            "format_version": "1.0",
+            "format_version": "0.1",
             "valid": valid,
             "error_count": diags.error_count(),
             "warning_count": diags.warning_count(),

@@ -118,10 +118,71 @@ pub fn parse_file(file: &Arc<SourceFile>) -> Result<structure::Body, Diagnostic>
     hcl_edit::parser::parse_body(&file.text).map_err(|e| {
         let off = e.location().offset().min(file.text.len());
         let end = (off + 1).min(file.text.len());
+        // The parser only notices a missing `}` at the end of the file; point at the block
+        // that was never closed instead, as Terraform does.
+        if file.text[off..].trim().is_empty() {
+            if let Some(open) = unclosed_brace(&file.text) {
+                let line_start = file.text[..open].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                let head = file.text[line_start..open].trim_start();
+                let start = open - head.len();
+                return Diagnostic::error("Unclosed configuration block", "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.")
+                    .with_span(Span::new(file, start..open + 1))
+                    .with_label("this block is never closed")
+                    .with_help("Add the missing `}`, or remove a stray `{`.");
+            }
+        }
         Diagnostic::error("Invalid syntax", syntax_message(e.message()))
             .with_span(Span::new(file, off..end))
             .with_label("the parser stopped here")
     })
+}
+
+/// The offset of the outermost `{` that is never closed, skipping strings, comments and
+/// heredocs. A heuristic for messages only: the parser has already rejected the file.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut stack: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => i = text[i..].find('\n').map_or(b.len(), |n| i + n),
+            b'/' if b.get(i + 1) == Some(&b'/') => i = text[i..].find('\n').map_or(b.len(), |n| i + n),
+            b'/' if b.get(i + 1) == Some(&b'*') => i = text[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2),
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                continue;
+            }
+            b'<' if text[i..].starts_with("<<") => {
+                let rest = text[i + 2..].trim_start_matches('-');
+                let ident: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if !ident.is_empty() {
+                    let body_start = text[i..].find('\n').map_or(b.len(), |n| i + n + 1);
+                    let mut pos = body_start;
+                    let mut closed = b.len();
+                    for line in text[body_start..].split_inclusive('\n') {
+                        if line.trim() == ident {
+                            closed = pos + line.len();
+                            break;
+                        }
+                        pos += line.len();
+                    }
+                    i = closed;
+                    continue;
+                }
+            }
+            b'{' => stack.push(i),
+            b'}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    stack.first().copied()
 }
 
 fn syntax_message(m: &str) -> String {
@@ -241,7 +302,7 @@ fn load_top_block(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                 if let Some(prev) = m.locals.get(&a.name) {
                     diags.push(
                         Diagnostic::error("Duplicate local value definition", format!("A local value named \"{}\" was already defined. Local value names must be unique within a module.", a.name))
-                            .with_span(a.name_span.clone())
+                            .with_span(a.span.clone())
                             .with_related(prev.span.clone(), "first defined here"),
                     );
                     continue;

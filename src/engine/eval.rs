@@ -150,7 +150,7 @@ impl Scope for EvalScope<'_> {
             }
             RefRoot::Path(p) => {
                 return match p.as_str() {
-                    "module" => Ok(Value::String(self.module_config().map(|c| c.module.dir.to_string_lossy().to_string()).unwrap_or_else(|| ".".into()))),
+                    "module" => Ok(Value::String(self.module_config().map(|c| relative_dir(&c.module.dir, self.cwd)).unwrap_or_else(|| ".".into()))),
                     "root" => Ok(Value::string(".")),
                     "cwd" => Ok(Value::String(self.cwd.to_string_lossy().to_string())),
                     other => not_here("Invalid \"path\" attribute", &format!("The \"path\" object has no attribute \"{other}\"; use path.module, path.root or path.cwd.")),
@@ -223,6 +223,17 @@ impl Scope for EvalScope<'_> {
 
     fn func_ctx(&self) -> FuncCtx<'_> {
         FuncCtx { cwd: self.cwd, impure_unknown: self.impure_unknown }
+    }
+}
+
+/// `path.module` as Terraform gives it: relative to the working directory, `.` for it.
+fn relative_dir(dir: &std::path::Path, cwd: &std::path::Path) -> String {
+    let rel = dir.strip_prefix(cwd).unwrap_or(dir);
+    let s = rel.to_string_lossy().trim_start_matches("./").to_string();
+    if s.is_empty() || s == "." {
+        ".".into()
+    } else {
+        s
     }
 }
 

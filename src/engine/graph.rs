@@ -137,8 +137,9 @@ fn module_name(m: &ModulePath) -> String {
 /// The nodes a reference in module `m` depends on; reports undeclared references.
 fn ref_node(root: &Config, m: &ModulePath, r: &RefRoot, next: Option<&str>, span: &Span, diags: &mut Diagnostics) -> Option<Vec<Node>> {
     let module = &root.descendant(m)?.module;
-    let undeclared = |what: &str, name: &str, hint: Option<String>| {
-        let mut d = Diagnostic::error(format!("Reference to undeclared {what}"), format!("A {what} named \"{name}\" has not been declared in {}.", module_name(m))).with_span(span.clone());
+    // Summaries and details as Terraform words them.
+    let undeclared = |what: &str, detail: String, hint: Option<String>| {
+        let mut d = Diagnostic::error(format!("Reference to undeclared {what}"), detail).with_span(span.clone());
         if let Some(h) = hint {
             d = d.with_help(h);
         }
@@ -148,10 +149,11 @@ fn ref_node(root: &Config, m: &ModulePath, r: &RefRoot, next: Option<&str>, span
         RefRoot::Var(n) => {
             if !module.variables.contains_key(n) {
                 let names: Vec<&str> = module.variables.keys().map(|s| s.as_str()).collect();
-                let hint = crate::config::load::did_you_mean(n, &names)
-                    .map(|s| format!("Did you mean var.{s}?"))
-                    .or_else(|| Some(format!("Declare it with a `variable \"{n}\" {{}}` block.")));
-                diags.push(undeclared("input variable", n, hint));
+                let detail = match crate::config::load::did_you_mean(n, &names) {
+                    Some(s) => format!("An input variable with the name \"{n}\" has not been declared. Did you mean \"{s}\"?"),
+                    None => format!("An input variable with the name \"{n}\" has not been declared. This variable can be declared with a variable \"{n}\" {{}} block."),
+                };
+                diags.push(undeclared("input variable", detail, None));
                 return None;
             }
             Some(vec![Node::Variable(m.clone(), n.clone())])
@@ -159,8 +161,11 @@ fn ref_node(root: &Config, m: &ModulePath, r: &RefRoot, next: Option<&str>, span
         RefRoot::Local(n) => {
             if !module.locals.contains_key(n) {
                 let names: Vec<&str> = module.locals.keys().map(|s| s.as_str()).collect();
-                let hint = crate::config::load::did_you_mean(n, &names).map(|s| format!("Did you mean local.{s}?"));
-                diags.push(undeclared("local value", n, hint));
+                let mut detail = format!("A local value with the name \"{n}\" has not been declared.");
+                if let Some(s) = crate::config::load::did_you_mean(n, &names) {
+                    detail.push_str(&format!(" Did you mean \"{s}\"?"));
+                }
+                diags.push(undeclared("local value", detail, None));
                 return None;
             }
             Some(vec![Node::Local(m.clone(), n.clone())])
@@ -168,7 +173,7 @@ fn ref_node(root: &Config, m: &ModulePath, r: &RefRoot, next: Option<&str>, span
         RefRoot::Module(n) => {
             let Some(child) = root.descendant(&m.child(n)) else {
                 if !module.module_calls.contains_key(n) {
-                    diags.push(undeclared("module", n, None));
+                    diags.push(undeclared("module", format!("No module call named \"{n}\" is declared in {}.", module_name(m)), None));
                 }
                 return None;
             };
@@ -183,14 +188,13 @@ fn ref_node(root: &Config, m: &ModulePath, r: &RefRoot, next: Option<&str>, span
         RefRoot::Resource { mode, type_, name } => {
             let res = Resource { mode: *mode, type_: type_.clone(), name: name.clone() };
             if !module.resources.contains_key(&res) {
-                let what = if *mode == ResourceMode::Data { "data resource" } else { "resource" };
                 let hint = if *mode == ResourceMode::Managed && module.resources.keys().all(|r| r.type_ != *type_) {
                     format!("There is no resource of type \"{type_}\" here. If this is meant to be a variable, use var.{type_}; a string needs quotes.")
                 } else {
                     "Check the resource type and name.".to_string()
                 };
                 diags.push(
-                    Diagnostic::error(format!("Reference to undeclared {what}"), format!("A {what} \"{type_}\" \"{name}\" has not been declared in {}.", module_name(m)))
+                    Diagnostic::error("Reference to undeclared resource", format!("A {} \"{type_}\" \"{name}\" has not been declared in {}.", if *mode == ResourceMode::Data { "data resource" } else { "managed resource" }, module_name(m)))
                         .with_span(span.clone())
                         .with_help(hint),
                 );

@@ -95,11 +95,14 @@ pub struct Engine {
     pub registry: Registry,
     /// The working directory (`path.cwd`, `path.root`, file functions).
     pub cwd: PathBuf,
+    /// Interrupt level, raised by the CLI on SIGINT/SIGTERM: 1 starts nothing new and
+    /// lets running operations finish; 2 stops waiting for them. Walks obey it.
+    pub interrupt: Arc<tokio::sync::watch::Sender<u8>>,
 }
 
 impl Engine {
     pub fn new(config: Config, registry: Registry, cwd: PathBuf) -> Engine {
-        Engine { config: Arc::new(config), registry, cwd }
+        Engine { config: Arc::new(config), registry, cwd, interrupt: Arc::new(tokio::sync::watch::channel(0).0) }
     }
 
     /// Static checks of the whole configuration: references, function calls, types,
@@ -144,9 +147,26 @@ impl Engine {
         if diags.has_errors() {
             return (None, dedup(diags));
         }
-        let prior = self.apply_moved(prior, &mut diags);
+        let (prior, moves) = self.apply_moved(prior, &mut diags);
         if opts.destroy {
-            return (Some(self.destroy_plan(&prior)), diags);
+            // Create intents left by an interrupted apply are resolved by a normal plan
+            // first, so that destroy also deletes the objects they made.
+            let (mut prior, mut adopted, mut resolved) = (prior, Vec::new(), Vec::new());
+            if !prior.pending.is_empty() {
+                let (p, d) = Box::pin(self.plan(&prior, &PlanOptions { destroy: false, ..opts.clone() })).await;
+                let Some(p) = p else {
+                    diags.extend(d);
+                    return (None, dedup(diags));
+                };
+                prior = with_adopted(prior, &p);
+                (adopted, resolved) = (p.adopted, p.resolved_intents);
+            }
+            let mut plan = self.destroy_plan(&prior, &mut diags);
+            if diags.has_errors() {
+                return (None, dedup(diags));
+            }
+            (plan.adopted, plan.resolved_intents) = (adopted, resolved);
+            return (Some(plan), diags);
         }
         let mut w = walk::Walker::new(self, walk::Mode::Plan, &opts.variables, prior.clone(), opts.parallelism);
         w.refresh = opts.refresh;
@@ -176,8 +196,26 @@ impl Engine {
         }
         let mut plan = Plan { lineage: prior.lineage.clone(), serial: prior.serial, ..Default::default() };
         plan.changes = std::mem::take(&mut w.changes).into_values().collect();
+        plan.adopted = std::mem::take(&mut w.adopted);
+        plan.resolved_intents = std::mem::take(&mut w.resolved_intents);
+        for p in &prior.pending {
+            if !plan.resolved_intents.contains(&p.token) {
+                diags.push(crate::diag::Diagnostic::warning(
+                    "Unresolved create intent",
+                    format!("An interrupted apply was creating {} (token {}), but that resource is no longer in the configuration, so terrane cannot ask its provider whether the object exists.", p.address, p.token),
+                ).with_help("Restore the resource in the configuration and run plan again, so the object is found and adopted (or confirmed absent)."));
+            }
+        }
+        for c in &mut plan.changes {
+            if let Some(from) = moves.get(&c.addr) {
+                c.moved_from = Some(from.clone());
+            }
+        }
         plan.drift = std::mem::take(&mut w.drift);
         plan.outputs = self.output_changes(&prior, &w.store);
+        if w.interrupted > 0 {
+            diags.push(crate::diag::Diagnostic::error("Plan interrupted", "The plan was interrupted before it finished; nothing was changed."));
+        }
         if diags.has_errors() {
             return (None, dedup(diags));
         }
@@ -197,13 +235,18 @@ impl Engine {
         v.clone()
     }
 
-    fn destroy_plan(&self, prior: &State) -> Plan {
+    fn destroy_plan(&self, prior: &State, diags: &mut Diagnostics) -> Plan {
         let mut plan = Plan { lineage: prior.lineage.clone(), serial: prior.serial, destroy: true, ..Default::default() };
         for addr in prior.instance_addrs() {
             if addr.resource.mode == crate::addrs::ResourceMode::Data {
                 continue;
             }
             let Some(obj) = prior.instance(&addr) else { continue };
+            let rc = self.config.descendant(&addr.module.static_path()).and_then(|c| c.module.resources.get(&addr.resource));
+            if let Some(rc) = rc.filter(|rc| rc.lifecycle.prevent_destroy) {
+                diags.push(resource::prevent_destroy_diag(rc, &addr));
+                continue;
+            }
             let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
             plan.changes.push(crate::plan::ResourceChange {
                 addr: addr.clone(),
@@ -246,8 +289,10 @@ impl Engine {
     }
 
     /// Applies `moved` blocks to a copy of the state: objects at `from` move to `to`.
-    fn apply_moved(&self, prior: &State, diags: &mut Diagnostics) -> State {
+    /// Also returns each instance moved, keyed by its new address (for `moved_from`).
+    fn apply_moved(&self, prior: &State, diags: &mut Diagnostics) -> (State, BTreeMap<AbsResourceInstance, AbsResourceInstance>) {
         let mut st = prior.clone();
+        let mut moves = BTreeMap::new();
         for c in self.config.all() {
             for mv in &c.module.moved {
                 let (from, to) = (mv.from.span().text().trim().to_string(), mv.to.span().text().trim().to_string());
@@ -260,6 +305,9 @@ impl Engine {
                         continue;
                     }
                     if let Some(r) = st.resources.remove(&fa) {
+                        for key in r.instances.keys() {
+                            moves.insert(ta.instance(key.clone()), fa.instance(key.clone()));
+                        }
                         st.resources.insert(ta, r);
                     }
                     continue;
@@ -271,6 +319,7 @@ impl Engine {
                                 let provider = st.resources.get(&fa.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
                                 st.set_instance(&fa, &provider, None);
                                 st.set_instance(&ta, &provider, Some(obj));
+                                moves.insert(ta, fa);
                             }
                         }
                     }
@@ -281,7 +330,7 @@ impl Engine {
                 }
             }
         }
-        st
+        (st, moves)
     }
 
     /// Applies `plan` to `prior`, persisting the state through `backend` as instances
@@ -310,7 +359,7 @@ impl Engine {
                 }
             }
         }
-        let prior = { let mut d = Diagnostics::new(); self.apply_moved(&prior, &mut d) };
+        let prior = with_adopted(self.apply_moved(&prior, &mut Diagnostics::new()).0, plan);
         let (g, diags) = graph::build(&self.config, &info);
         if diags.has_errors() {
             return ApplyOutcome { state: prior, diags, applied: 0, skipped: Vec::new() };
@@ -319,7 +368,31 @@ impl Engine {
         w.plan = Some(plan);
         w.graph_for_deps = Some(&g);
         w.backend = Some(backend);
+        // Adopted objects and resolved intents change the state before anything runs.
+        w.dirty = !plan.resolved_intents.is_empty();
         w.walk(&g).await;
+        if w.interrupted > 0 {
+            let not_started: Vec<&str> = w.skipped.iter().filter(|(_, why)| why.contains("interrupted")).map(|(a, _)| a.as_str()).collect();
+            w.diags.push(crate::diag::Diagnostic::error(
+                "Apply interrupted",
+                format!(
+                    "{} instance(s) were applied and recorded before the interrupt; {} step(s) were not started{}.{}",
+                    w.applied,
+                    not_started.len(),
+                    if not_started.is_empty() { String::new() } else { format!(" ({})", not_started.join(", ")) },
+                    if w.interrupted >= 2 { " Operations in flight were abandoned; their create intents are recorded in the state, and the next plan or apply finds what they made." } else { "" }
+                ),
+            ).with_help("Run `terrane apply` again to finish."));
+        }
+        // Data sources are re-read on every plan, so the plan names each one the
+        // configuration still has; the rest left the configuration.
+        let planned: std::collections::BTreeSet<_> = plan.changes.iter().map(|c| &c.addr).collect();
+        for addr in w.state.instance_addrs() {
+            if addr.resource.mode == crate::addrs::ResourceMode::Data && (plan.destroy || !planned.contains(&addr)) {
+                let provider = w.state.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
+                w.state.set_instance(&addr, &provider, None);
+            }
+        }
         // Root outputs.
         let root = crate::addrs::ModuleInstance::root();
         w.state.outputs.clear();
@@ -350,9 +423,65 @@ impl Engine {
     }
 
     /// Evaluates one expression in the root module against `state` (for `console`).
-    pub fn eval_expr(&self, _state: &State, _src: &str, _vars: &InputVars) -> Result<Value, Diagnostics> {
-        Err(crate::diag::Diagnostic::error("Not implemented yet", "Evaluating expressions against state (console) is not implemented yet.").into())
+    pub fn eval_expr(&self, state: &State, src: &str, vars: &InputVars) -> Result<Value, Diagnostics> {
+        let (session, diags) = self.eval_session(state, vars);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        session.eval(src).map_err(Diagnostics::from)
     }
+
+    /// Walks the configuration once against `state` without calling any provider
+    /// (resources take their values from state), so that expressions can then be
+    /// evaluated in the root module as `terraform console` evaluates them.
+    pub fn eval_session<'e>(&'e self, state: &State, vars: &'e InputVars) -> (EvalSession<'e>, Diagnostics) {
+        let (g, mut diags) = graph::build(&self.config, &graph::DestroyInfo::default());
+        let mut w = walk::Walker::new(self, walk::Mode::Eval, vars, state.clone(), 1);
+        if !diags.has_errors() {
+            block_on_walk(&mut w, &g);
+            diags.extend(std::mem::take(&mut w.diags));
+        }
+        (EvalSession { w }, dedup(diags))
+    }
+}
+
+/// The root module's scope after an eval walk: answers `var.x`, `local.x`, resource
+/// attributes from state and `module.x` outputs.
+pub struct EvalSession<'e> {
+    w: walk::Walker<'e>,
+}
+
+impl EvalSession<'_> {
+    /// Parses and evaluates one line of console input (named `<console-input>`).
+    pub fn eval(&self, src: &str) -> Result<Value, crate::diag::Diagnostic> {
+        let file = crate::diag::SourceFile::new("<console-input>", src);
+        let expr = hcl_edit::parser::parse_expr(src).map_err(|e| {
+            let off = e.location().offset().min(src.len());
+            crate::diag::Diagnostic::error("Invalid expression", e.message().to_string()).with_span(Span::new(&file, off..(off + 1).min(src.len()).max(off)))
+        })?;
+        let root = crate::addrs::ModuleInstance::root();
+        crate::lang::eval::eval(&crate::config::Expr { file, expr }, &self.w.scope(&root, eval::Binding::default()))
+    }
+}
+
+/// `prior` with the plan's adopted objects recorded and its resolved intents removed.
+fn with_adopted(mut prior: State, plan: &Plan) -> State {
+    if plan.resolved_intents.is_empty() {
+        return prior;
+    }
+    prior.pending.retain(|p| !plan.resolved_intents.contains(&p.token));
+    for a in &plan.adopted {
+        let obj = crate::state::InstanceObject {
+            status: crate::state::ObjectStatus::Ready,
+            schema_version: 0,
+            attributes: a.value.clone().deep_unmark(),
+            dependencies: Vec::new(),
+            create_before_destroy: false,
+            private: None,
+        };
+        prior.set_instance(&a.addr, &a.provider, Some(obj));
+    }
+    prior
 }
 
 /// Runs a walk that makes no provider calls to completion from synchronous code.

@@ -22,7 +22,7 @@ use crate::state::{InstanceObject, ObjectStatus};
 type Fut = BoxFuture<'static, Outcome>;
 
 fn outcome(addr: AbsResourceInstance, config: Value, kind: OutcomeKind) -> Outcome {
-    Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), spanned: Diagnostics::new(), kind }
+    Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), spanned: Diagnostics::new(), kind, token: None, adopted: false }
 }
 
 /// What provisioners are evaluated against once their instance exists: a copy of the
@@ -93,7 +93,7 @@ pub fn unknown_type_diag(rc: &ResourceConfig, provider_known: bool) -> Diagnosti
     } else {
         Diagnostic::error("Provider not available", format!("The {kind} \"{}\" needs the provider \"{}\", which is not built into terrane.", rc.addr.type_, rc.provider_ref().name))
             .with_span(rc.span.clone())
-            .with_help("terrane's providers are compiled in; this build has: terraform, random, local, ssh.")
+            .with_help("terrane's providers are compiled in; this build has: terraform, random, local, aws, ssh.")
     }
 }
 
@@ -107,7 +107,7 @@ impl<'e> Walker<'e> {
     pub(super) fn prepare_resource(&mut self, m: &ModulePath, r: &Resource) -> Result<Vec<Fut>, ()> {
         let cfg = self.engine.config.clone();
         let Some(rc) = cfg.descendant(m).and_then(|c| c.module.resources.get(r)) else { return Ok(Vec::new()) };
-        let (provider, paddr) = self.provider_for(m, Some(rc), r);
+        let (provider, _) = self.provider_for(m, Some(rc), r);
         // An unknown type was reported once by `Engine::unknown_types`; fail quietly.
         let (Some(schema), Some(provider)) = (self.schema_of(&provider, r), provider) else { return Err(()) };
         let mut futs: Vec<Fut> = Vec::new();
@@ -121,6 +121,18 @@ impl<'e> Walker<'e> {
             self.store.resources.entry(abs.clone()).or_default().expansion = Some(exp.clone());
             self.store.invalidate_resource(&abs);
             let keys = exp.keys();
+            if self.mode == Mode::Eval {
+                // Console: the values recorded in state, as Terraform's eval walk reads them.
+                for key in &keys {
+                    let addr = abs.instance(key.clone());
+                    let v = match self.state.instance(&addr) {
+                        Some(obj) => mark_sensitive(retype(&obj.attributes, &schema), &schema, None),
+                        None => Value::unknown(),
+                    };
+                    self.store.set_resource_value(&abs, key.clone(), v);
+                }
+                continue;
+            }
             for key in &keys {
                 let addr = abs.instance(key.clone());
                 self.visited.insert(addr.clone());
@@ -150,7 +162,7 @@ impl<'e> Walker<'e> {
                     continue;
                 }
                 match self.mode {
-                    Mode::Validate => {}
+                    Mode::Validate | Mode::Eval => {}
                     Mode::Plan => futs.push(self.plan_instance_fut(&provider, rc, &schema, addr, config)),
                     Mode::Apply => {
                         if let Some(f) = self.apply_instance_fut(&provider, rc, &schema, addr, config) {
@@ -199,6 +211,14 @@ impl<'e> Walker<'e> {
         let ty = rc.addr.type_.clone();
         let is_data = rc.is_data();
         let prior = self.state.instance(&addr).map(|o| (retype(&o.attributes, schema), o.status));
+        // A create intent left by an interrupted apply: ask the provider whether the
+        // object exists before deciding to create it (again).
+        let intent = if prior.is_none() && !self.state.pending.is_empty() {
+            let a = addr.to_string();
+            self.state.pending.iter().find(|p| p.address == a).map(|p| ObjectIdentity { lineage: self.state.lineage.clone(), address: a.clone(), token: p.token.clone() })
+        } else {
+            None
+        };
         let refresh = self.refresh;
         let ic = rc.lifecycle.ignore_changes.clone();
         async move {
@@ -212,6 +232,20 @@ impl<'e> Walker<'e> {
                 return o;
             }
             let mut current = prior.as_ref().map(|(v, _)| v.clone());
+            if let Some(identity) = &intent {
+                o.token = Some(identity.token.clone());
+                match p.recover(&ty, identity).await {
+                    Ok(Some(v)) => {
+                        current = Some(v);
+                        o.adopted = true;
+                    }
+                    Ok(None) => {}
+                    Err(d) => {
+                        o.diags.extend(d);
+                        return o;
+                    }
+                }
+            }
             if let (Some(pv), true) = (&current, refresh) {
                 let rr = p.read_resource(&ty, pv).await;
                 o.diags.extend(rr.diags);
@@ -255,6 +289,14 @@ impl<'e> Walker<'e> {
             if o.diags.iter().any(|d| d.error) || provisioner_failed {
                 continue;
             }
+            if self.mode == Mode::Plan {
+                if let Some(t) = &o.token {
+                    self.resolved_intents.push(t.clone());
+                    if let (true, Some(Some(v))) = (o.adopted, &o.refreshed) {
+                        self.adopted.push(crate::plan::AdoptedObject { addr: o.addr.clone(), provider: paddr.clone(), value: v.clone().deep_unmark() });
+                    }
+                }
+            }
             match (self.mode, o.kind) {
                 (Mode::Plan, OutcomeKind::Plan) => self.decide(rc, &schema, &paddr, o),
                 (Mode::Plan, OutcomeKind::PlanOrphan) => {
@@ -275,6 +317,22 @@ impl<'e> Walker<'e> {
                     match o.planned {
                         Some(v) => {
                             let v = mark_sensitive(v, &schema, Some(&o.config));
+                            match self.mode {
+                                // Apply uses exactly what plan read (a no-op change carrying
+                                // the value) instead of reading again.
+                                Mode::Plan => {
+                                    let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::NoOp, reason: ActionReason::None, before: None, after: Some(v.clone()), requires_replace: Vec::new(), moved_from: None };
+                                    self.changes.insert(o.addr.clone(), c);
+                                }
+                                // Data sources are recorded in the state, as Terraform does,
+                                // so `state show` and `console` see them.
+                                Mode::Apply => {
+                                    let obj = InstanceObject { status: ObjectStatus::Ready, schema_version: 0, attributes: v.clone().deep_unmark(), dependencies: Vec::new(), create_before_destroy: false, private: None };
+                                    self.state.set_instance(&o.addr, &paddr, Some(obj));
+                                    self.dirty = true;
+                                }
+                                Mode::Validate | Mode::Eval => {}
+                            }
                             self.store.set_resource_value(&abs, o.addr.key.clone(), v);
                         }
                         None => {
@@ -344,11 +402,7 @@ impl<'e> Walker<'e> {
 
     fn add_change(&mut self, rc: &ResourceConfig, c: ResourceChange) {
         if rc.lifecycle.prevent_destroy && (c.action == Action::Delete || c.action.is_replace()) {
-            self.diags.push(
-                Diagnostic::error("Instance cannot be destroyed", format!("Resource {} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or change the configuration so that it is not destroyed.", c.addr))
-                    .with_span(rc.lifecycle.prevent_destroy_span.clone().unwrap_or_else(|| rc.span.clone()))
-                    .with_help("Set prevent_destroy = false first if destroying this object is intended."),
-            );
+            self.diags.push(prevent_destroy_diag(rc, &c.addr));
         }
         self.changes.insert(c.addr.clone(), c);
     }
@@ -413,6 +467,10 @@ impl<'e> Walker<'e> {
 
     fn apply_instance_fut(&mut self, provider: &Arc<dyn Provider>, rc: &ResourceConfig, schema: &BlockSchema, addr: AbsResourceInstance, config: Value) -> Option<Fut> {
         let plan = self.plan?;
+        // A destroy plan only deletes; instances it does not name are left alone.
+        if plan.destroy {
+            return None;
+        }
         let Some(change) = plan.changes.iter().find(|c| c.addr == addr) else {
             if self.state.instance(&addr).is_none() {
                 self.diags.push(Diagnostic::error("Inconsistent apply", format!("{addr} is not in the plan, but the configuration now has it. Run plan again.")).with_span(rc.span.clone()));
@@ -422,6 +480,18 @@ impl<'e> Walker<'e> {
         let p = provider.clone();
         let ty = rc.addr.type_.clone();
         let kind = change.action;
+        if kind == Action::NoOp && rc.is_data() {
+            // Read during plan: the plan carries the value.
+            let value = change.after.clone();
+            return Some(
+                async move {
+                    let mut o = outcome(addr, config, OutcomeKind::ReadData);
+                    o.planned = value.map(|v| v.deep_unmark());
+                    o
+                }
+                .boxed(),
+            );
+        }
         if kind == Action::Read {
             return Some(
                 async move {
@@ -446,12 +516,46 @@ impl<'e> Walker<'e> {
             }
         }
         let identity = ObjectIdentity { lineage: self.state.lineage.clone(), address: addr.to_string(), token: uuid::Uuid::new_v4().to_string() };
+        // Crash safety: a create that makes something outside terrane is first recorded
+        // as an intent in the state on disk, so that a crash at any point leaves a trace
+        // that the next run resolves with `recover`.
+        let mut wait = None;
+        if prior.is_none() && self.backend.is_some() && p.create_needs_intent(&ty) {
+            let intent = crate::state::PendingCreate {
+                address: identity.address.clone(),
+                provider: change.provider.clone(),
+                token: identity.token.clone(),
+                started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            };
+            wait = Some(self.add_intent(intent));
+        }
         let ic = rc.lifecycle.ignore_changes.clone();
         // Creation-time provisioners run after a create (not an update), as in Terraform.
         let provisioners = (kind != Action::Update && rc.provisioners.iter().any(|p| !p.when_destroy)).then(|| (rc.provisioners.clone(), rc.connection.clone(), self.snapshot(&addr), schema.clone()));
         Some(
             async move {
                 let mut o = outcome(addr, config.clone(), OutcomeKind::Apply);
+                if let Some((gen, mut rx)) = wait {
+                    o.token = Some(identity.token.clone());
+                    if !super::walk::intent_durable(&mut rx, gen).await {
+                        o.diags.push(crate::providers::ProviderDiag::error("Create not started", "The create intent could not be written to the state, so the object was not created: terrane never creates what it could lose track of."));
+                        return o;
+                    }
+                }
+                // The plan was made against the refreshed object, but the state holds the
+                // one stored before the refresh: an update starts from the object as it
+                // is now, so that changes made outside terrane are corrected too.
+                let mut prior = prior;
+                if let Some(pv) = &prior {
+                    let rr = p.read_resource(&ty, pv).await;
+                    if rr.diags.iter().any(|d| d.error) {
+                        o.diags.extend(rr.diags);
+                        return o;
+                    }
+                    if let Some(current) = rr.new_state {
+                        prior = Some(current);
+                    }
+                }
                 let cfg = ignore_changes(config, prior.as_ref(), &ic).deep_unmark();
                 let pr = p.plan_change(PlanRequest { type_name: &ty, prior: prior.as_ref(), config: &cfg }).await;
                 o.diags.extend(pr.diags);
@@ -536,6 +640,11 @@ impl<'e> Walker<'e> {
 
     /// Records one finished apply or destroy in the state, as soon as it completes.
     pub(super) fn record_apply(&mut self, node: &Node, o: &Outcome) {
+        // The create's intent is settled in the same write that records its result.
+        if let Some(t) = &o.token {
+            self.state.pending.retain(|p| &p.token != t);
+            self.dirty = true;
+        }
         let Some(new_state) = &o.new_state else { return };
         // A failed creation-time provisioner taints the new object, as in Terraform.
         let failed = o.diags.iter().any(|d| d.error) || o.spanned.has_errors();
@@ -620,4 +729,12 @@ fn instance_binding(key: &InstanceKey) -> Binding {
         InstanceKey::Str(k) => Binding { count: None, each: Some((Value::String(k.clone()), Value::null())) },
         InstanceKey::None => Binding::default(),
     }
+}
+
+/// The error for a plan that would destroy an instance whose resource has
+/// `lifecycle { prevent_destroy = true }`, pointing at that argument.
+pub(crate) fn prevent_destroy_diag(rc: &ResourceConfig, addr: &AbsResourceInstance) -> Diagnostic {
+    Diagnostic::error("Instance cannot be destroyed", format!("Resource {addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or change the configuration so that it is not destroyed."))
+        .with_span(rc.lifecycle.prevent_destroy_span.clone().unwrap_or_else(|| rc.span.clone()))
+        .with_help("Set prevent_destroy = false first if destroying this object is intended.")
 }

@@ -29,6 +29,9 @@ pub enum Mode {
     Validate,
     Plan,
     Apply,
+    /// `console`: resources take their values from the prior state (unknown when absent);
+    /// no provider is configured or called.
+    Eval,
 }
 
 /// What one instance's provider work produced.
@@ -45,6 +48,11 @@ pub struct Outcome {
     /// Diagnostics that already carry a span (provisioner failures).
     pub spanned: Diagnostics,
     pub kind: OutcomeKind,
+    /// The token of the create intent this outcome settles (apply: recorded before the
+    /// create; plan: a pending intent from an interrupted apply, looked up by `recover`).
+    pub token: Option<String>,
+    /// Plan: the refreshed object was found by `recover`, not read from the state.
+    pub adopted: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -82,6 +90,23 @@ pub struct Walker<'e> {
     /// Where apply persists state as it goes.
     pub backend: Option<Arc<dyn crate::state::backend::Backend>>,
     last_write: std::time::Instant,
+    /// How long the last state write took: the next incremental write waits at least
+    /// four times that, so writing never takes more than a fifth of the run however big
+    /// the state grows (a fixed interval would make a large apply quadratic).
+    write_cost: std::time::Duration,
+    /// Create intents (issue 6): the generation of the newest intent added to the state,
+    /// the newest generation known to be written, and the channel on which creates wait
+    /// for their intent to be durable (`(durable generation, a write failed)`).
+    intent_gen: u64,
+    durable_gen: u64,
+    pub(super) durable_tx: tokio::sync::watch::Sender<(u64, bool)>,
+    /// Plan: tokens of pending intents resolved by `recover`, and the objects adopted.
+    pub resolved_intents: Vec<String>,
+    pub adopted: Vec<crate::plan::AdoptedObject>,
+    /// Interrupt level from the CLI (1: start nothing new; 2: stop now).
+    interrupt: tokio::sync::watch::Receiver<u8>,
+    /// The highest interrupt level this walk obeyed.
+    pub interrupted: u8,
 }
 
 type Fut = futures::future::BoxFuture<'static, Outcome>;
@@ -109,6 +134,14 @@ impl<'e> Walker<'e> {
             graph_for_deps: None,
             backend: None,
             last_write: std::time::Instant::now(),
+            write_cost: std::time::Duration::ZERO,
+            intent_gen: 0,
+            durable_gen: 0,
+            durable_tx: tokio::sync::watch::channel((0, false)).0,
+            resolved_intents: Vec::new(),
+            adopted: Vec::new(),
+            interrupt: engine.interrupt.subscribe(),
+            interrupted: 0,
         }
     }
 
@@ -125,7 +158,7 @@ impl<'e> Walker<'e> {
             self_value: None,
             cwd: &self.engine.cwd,
             all_unknown: self.mode == Mode::Validate,
-            impure_unknown: self.mode != Mode::Apply,
+            impure_unknown: !matches!(self.mode, Mode::Apply | Mode::Eval),
         }
     }
 
@@ -143,6 +176,11 @@ impl<'e> Walker<'e> {
 
         loop {
             while let Some((node, idx)) = ready.pop_first() {
+                // After a first interrupt nothing new starts; what runs may finish.
+                if *self.interrupt.borrow() >= 1 && self.mode != Mode::Validate {
+                    self.interrupted = self.interrupted.max(1);
+                    skip_reason.entry(idx).or_insert_with(|| "the run was interrupted".to_string());
+                }
                 let ok = if let Some(reason) = skip_reason.get(&idx) {
                     self.skipped.push((node.to_string(), reason.clone()));
                     false
@@ -170,7 +208,29 @@ impl<'e> Walker<'e> {
             if done == n {
                 break;
             }
-            let Some(res) = tasks.join_next().await else { break };
+            // Creates wait until their intents are in the state on disk: one write covers
+            // every intent added since the last one.
+            self.flush_intents().await;
+            let mut interrupt = self.interrupt.clone();
+            let res = loop {
+                // Results recorded but not yet written are written within the write
+                // interval even while every running call is slow.
+                let flush_at = tokio::time::Instant::from_std(self.last_write) + self.write_interval();
+                tokio::select! {
+                    res = tasks.join_next() => break Some(res),
+                    _ = wait_for_level(&mut interrupt, 2) => break None,
+                    _ = tokio::time::sleep_until(flush_at), if self.dirty => {
+                        self.persist(true).await;
+                    }
+                }
+            };
+            let Some(res) = res else {
+                // A second interrupt: stop waiting. Dropping `tasks` aborts the calls in
+                // flight; their create intents stay recorded for the next run.
+                self.interrupted = 2;
+                break;
+            };
+            let Some(res) = res else { break };
             let (idx, outcome) = match res {
                 Ok(x) => x,
                 Err(e) => {
@@ -197,23 +257,58 @@ impl<'e> Walker<'e> {
         }
     }
 
-    /// Writes the state when it changed. Writes are coalesced to one per 100 ms so that
+    /// Writes the state when it changed. Writes are coalesced (see `write_interval`) so that
     /// persisting as instances complete stays linear in the number of instances; `force`
-    /// writes now (end of the walk).
-    pub async fn persist(&mut self, force: bool) {
+    /// writes now (end of the walk, create intents). False when the write failed.
+    pub async fn persist(&mut self, force: bool) -> bool {
         if !self.dirty {
-            return;
+            return true;
         }
-        if !force && self.last_write.elapsed() < std::time::Duration::from_millis(100) {
-            return;
+        if !force && self.last_write.elapsed() < self.write_interval() {
+            return true;
         }
-        let Some(b) = self.backend.clone() else { return };
+        let Some(b) = self.backend.clone() else { return true };
         self.state.serial += 1;
-        if let Err(e) = b.write(&self.state).await {
-            self.diags.push(Diagnostic::error("Failed to persist state", format!("Writing the state to {} failed: {e}.", b.describe())));
-        }
+        let started = std::time::Instant::now();
+        let ok = match b.write(&self.state).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.diags.push(Diagnostic::error("Failed to persist state", format!("Writing the state to {} failed: {e}.", b.describe())));
+                false
+            }
+        };
         self.dirty = false;
         self.last_write = std::time::Instant::now();
+        self.write_cost = started.elapsed();
+        ok
+    }
+
+    /// The least time between two incremental state writes (see `write_cost`).
+    fn write_interval(&self) -> std::time::Duration {
+        (self.write_cost * 4).max(std::time::Duration::from_millis(100))
+    }
+
+    /// Registers a create intent in the state; the returned receiver tells the create
+    /// when the intent is durable (see `intent_durable`).
+    pub(super) fn add_intent(&mut self, intent: crate::state::PendingCreate) -> (u64, tokio::sync::watch::Receiver<(u64, bool)>) {
+        self.state.pending.push(intent);
+        self.intent_gen += 1;
+        self.dirty = true;
+        (self.intent_gen, self.durable_tx.subscribe())
+    }
+
+    /// Writes the state if intents were added since the last write, then wakes the
+    /// creates waiting for them (group commit).
+    async fn flush_intents(&mut self) {
+        if self.intent_gen <= self.durable_gen {
+            return;
+        }
+        if self.persist(true).await {
+            self.durable_gen = self.intent_gen;
+            self.durable_tx.send_replace((self.durable_gen, false));
+        } else {
+            self.durable_tx.send_replace((self.durable_gen, true));
+        }
     }
 
     fn complete(
@@ -354,13 +449,17 @@ impl<'e> Walker<'e> {
                 Some(v) => v,
                 None => match &var.default {
                     Some(d) => match eval(d, &self.scope(&mi, Binding::default())) {
-                        Ok(v) => v,
+                        Ok(v) => {
+                            // A default that does not fit the type is the default's fault.
+                            span = d.span();
+                            v
+                        }
                         Err(d) => {
                             self.diags.push(d);
                             return;
                         }
                     },
-                    None if self.mode == Mode::Validate => Value::unknown(),
+                    None if matches!(self.mode, Mode::Validate | Mode::Eval) => Value::unknown(),
                     None => {
                         self.diags.push(
                             Diagnostic::error("No value for required variable", format!("The root module input variable \"{name}\" is not set, and has no default value."))
@@ -508,7 +607,7 @@ impl<'e> Walker<'e> {
         for mi in self.store.instances_of(m) {
             match eval(&o.value, &self.scope(&mi, Binding::default())) {
                 Ok(v) => {
-                    if m.is_root() && v.contains_sensitive() && !o.sensitive && self.mode != Mode::Validate {
+                    if m.is_root() && v.contains_sensitive() && !o.sensitive && !matches!(self.mode, Mode::Validate | Mode::Eval) {
                         self.diags.push(
                             Diagnostic::error("Output refers to sensitive values", "To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, terrane requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent.")
                                 .with_span(o.span.clone())
@@ -543,14 +642,14 @@ impl<'e> Walker<'e> {
                 v
             }
             None => {
-                if key.contains('.') && self.mode != Mode::Validate {
+                if key.contains('.') && !matches!(self.mode, Mode::Validate | Mode::Eval) {
                     self.diags.push(Diagnostic::error("Provider configuration not present", format!("No provider configuration {key} exists in {}. An aliased provider must be declared or passed in with `providers`.", if m.is_root() { "the root module".into() } else { m.to_string() })));
                     return Err(());
                 }
                 Value::Object(provider.schema().provider.attributes.iter().map(|(k, a)| (k.clone(), Value::Null(a.ty.clone()))).collect())
             }
         };
-        if self.mode != Mode::Validate {
+        if !matches!(self.mode, Mode::Validate | Mode::Eval) {
             // NOTE: configure runs inline on the walk's thread; the compiled-in providers
             // configure locally without network round trips.
             let pd = futures::executor::block_on(provider.configure(&config.deep_unmark()));
@@ -609,4 +708,20 @@ pub fn path_span(rc: &ResourceConfig, path: &Option<AttrPath>) -> Span {
         }
     }
     rc.span.clone()
+}
+
+/// Waits until the interrupt level reaches `level`; forever when nobody can interrupt.
+async fn wait_for_level(rx: &mut tokio::sync::watch::Receiver<u8>, level: u8) {
+    if rx.wait_for(|l| *l >= level).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Waits until the create intent of generation `gen` is in the state on disk. False when
+/// writing the state failed: the create must not happen, since it could be lost.
+pub(super) async fn intent_durable(rx: &mut tokio::sync::watch::Receiver<(u64, bool)>, gen: u64) -> bool {
+    match rx.wait_for(|(g, failed)| *g >= gen || *failed).await {
+        Ok(v) => v.0 >= gen,
+        Err(_) => false,
+    }
 }

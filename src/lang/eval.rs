@@ -137,8 +137,12 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Ok(Value::null()),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => {
-                let f = n.value().as_f64().unwrap_or(0.0);
-                Ok(Value::Number(Number::from_f64(f)))
+                // The literal's own text, at Terraform's 512 bits (hcl-edit keeps an f64).
+                let text = n.span().and_then(|r| self.file.text.get(r)).map(str::trim);
+                match text.and_then(Number::parse) {
+                    Some(v) => Ok(Value::Number(v)),
+                    None => Ok(Value::Number(Number::from_f64(n.value().as_f64().unwrap_or(0.0)))),
+                }
             }
             Expression::String(s) => Ok(Value::String(s.as_str().to_string())),
             Expression::Array(arr) => {
@@ -413,7 +417,7 @@ impl<'a> Evaluator<'a> {
             UnaryOperator::Neg => match v {
                 Value::Unknown(_) => Value::Unknown(Type::Number),
                 v => match self.num_operand(&v, &span, "-")? {
-                    n => Value::Number(Number::from_f64(-n.as_f64())),
+                    n => Value::Number(n.neg()),
                 },
             },
             UnaryOperator::Not => match v {
@@ -478,25 +482,21 @@ impl<'a> Evaluator<'a> {
                     let ty = if matches!(op, Op::Plus | Op::Minus | Op::Mul | Op::Div | Op::Mod) { Type::Number } else { Type::Bool };
                     return Ok(Value::Unknown(ty).with_mark(marked));
                 }
-                let x = self.num_operand(&l, &ls, sym)?.as_f64();
-                let y = self.num_operand(&r, &rs, sym)?.as_f64();
+                let x = self.num_operand(&l, &ls, sym)?;
+                let y = self.num_operand(&r, &rs, sym)?;
+                let arith = |r: Result<Number, crate::lang::number::NaN>| {
+                    r.map(Value::Number).map_err(|_| {
+                        self.err(ls.to(&rs), "Operation failed", "Error during operation: can't divide zero by zero or infinity by infinity.")
+                    })
+                };
                 match op {
-                    Op::Plus => Value::number(x + y),
-                    Op::Minus => Value::number(x - y),
-                    Op::Mul => Value::number(x * y),
-                    Op::Div => {
-                        if y == 0.0 {
-                            return Err(self.err(rs, "Division by zero", "The right operand of a division must not be zero."));
-                        }
-                        Value::number(x / y)
-                    }
-                    Op::Mod => {
-                        if y == 0.0 {
-                            return Err(self.err(rs, "Division by zero", "The right operand of a modulo must not be zero."));
-                        }
-                        // Terraform's % truncates towards zero like Go's.
-                        Value::number(x % y)
-                    }
+                    Op::Plus => arith(x.add(&y))?,
+                    Op::Minus => arith(x.sub(&y))?,
+                    Op::Mul => arith(x.mul(&y))?,
+                    // Terraform 1.0.3 gives infinities for a division by zero (x/0) and a
+                    // zero modulus returns the left operand, as cty does.
+                    Op::Div => arith(x.div(&y))?,
+                    Op::Mod => arith(x.rem(&y))?,
                     Op::Less => Value::Bool(x < y),
                     Op::LessEq => Value::Bool(x <= y),
                     Op::Greater => Value::Bool(x > y),
@@ -505,11 +505,6 @@ impl<'a> Evaluator<'a> {
                 }
             }
         };
-        if let Value::Number(n) = &result {
-            if !n.as_f64().is_finite() {
-                return Err(self.err(ls.to(&rs), "Arithmetic overflow", "The result of this arithmetic is too large to represent."));
-            }
-        }
         Ok(result.with_mark(marked))
     }
 

@@ -6,6 +6,7 @@
 pub mod convert;
 pub mod eval;
 pub mod funcs;
+pub mod number;
 pub mod typeexpr;
 pub mod value;
 

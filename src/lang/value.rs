@@ -14,57 +14,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A Terraform number. Terraform uses arbitrary precision; this keeps an `f64` behind a
-/// small API so that the representation can change without touching callers.
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
-pub struct Number(f64);
-
-impl Number {
-    pub fn from_f64(f: f64) -> Number {
-        Number(f)
-    }
-    pub fn from_i64(i: i64) -> Number {
-        Number(i as f64)
-    }
-    pub fn as_f64(&self) -> f64 {
-        self.0
-    }
-    /// The value as an integer when it is one exactly.
-    pub fn as_i64(&self) -> Option<i64> {
-        if self.0.fract() == 0.0 && self.0.is_finite() && self.0.abs() < 9.2e18 {
-            Some(self.0 as i64)
-        } else {
-            None
-        }
-    }
-    pub fn is_integer(&self) -> bool {
-        self.as_i64().is_some()
-    }
-    /// Parses Terraform's number syntax (decimal, with optional fraction and exponent).
-    pub fn parse(s: &str) -> Option<Number> {
-        let t = s.trim();
-        if t.is_empty() || t.starts_with('+') && t.len() == 1 {
-            return None;
-        }
-        // Rust accepts "inf"/"nan"; Terraform does not.
-        if t.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
-            return None;
-        }
-        t.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number)
-    }
-}
-
-impl fmt::Display for Number {
-    /// Terraform's canonical form: integers without a fraction, others in shortest form.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = self.0;
-        if v.fract() == 0.0 && v.abs() < 1e21 {
-            write!(f, "{}", v as i128)
-        } else {
-            write!(f, "{v}")
-        }
-    }
-}
+pub use super::number::Number;
 
 /// A type, or type constraint (`Dynamic` is `any`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -276,7 +226,7 @@ impl Value {
     }
     pub fn as_number(&self) -> Option<Number> {
         match self.unmark().0 {
-            Value::Number(n) => Some(*n),
+            Value::Number(n) => Some(n.clone()),
             _ => None,
         }
     }
@@ -419,7 +369,7 @@ impl Value {
         match self {
             Value::Null(_) | Value::Unknown(_) => J::Null,
             Value::Bool(b) => J::Bool(*b),
-            Value::Number(n) => number_to_json(*n),
+            Value::Number(n) => number_to_json(n.clone()),
             Value::String(s) => J::String(s.clone()),
             Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => J::Array(vs.iter().map(|v| v.to_json()).collect()),
             Value::Map(m) | Value::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),

@@ -16,6 +16,9 @@
 //! so it must be treated as a secret: `write_plan_file` creates it with mode 0600,
 //! atomically (temporary file in the same directory, fsync, rename).
 //!
+//! With a `plan` block in the `encryption` configuration the whole file is encrypted
+//! (`write_plan_file_with`, `read_plan_file_with`; see `state::encryption`).
+//!
 //! Decoding never panics: a corrupt, truncated or foreign file is an `Err` describing it.
 
 use std::collections::BTreeMap;
@@ -29,6 +32,7 @@ use super::{Action, ActionReason, OutputChange, Plan, ResourceChange};
 use crate::addrs::AbsResourceInstance;
 use crate::lang::value::{Number, Type, Value};
 use crate::providers::{AttrPath, PathStep};
+use crate::state::encryption::{is_encrypted, Crypt};
 
 /// The `kind` field of every plan file.
 pub const PLAN_FILE_KIND: &str = "terrane-plan";
@@ -62,6 +66,8 @@ impl SavedPlan {
                 "changes": p.changes.iter().map(encode_change).collect::<Vec<J>>(),
                 "outputs": p.outputs.iter().map(encode_output).collect::<Vec<J>>(),
                 "drift": p.drift.iter().map(encode_change).collect::<Vec<J>>(),
+                "adopted": p.adopted.iter().map(|a| json!({"address": a.addr.to_string(), "provider": a.provider, "value": encode_value(&a.value)})).collect::<Vec<J>>(),
+                "resolved_intents": p.resolved_intents,
             },
         });
         // Serializing a `serde_json::Value` to a Vec cannot fail (no I/O, string keys).
@@ -125,6 +131,29 @@ impl SavedPlan {
                 .enumerate()
                 .map(|(i, c)| decode_change(c).map_err(|e| format!("plan.drift[{i}]: {e}")))
                 .collect::<Result<_, _>>()?,
+            // Absent in plan files written before crash recovery existed.
+            adopted: match p.get("adopted") {
+                None => Vec::new(),
+                Some(_) => get_arr(p, "adopted")?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let o = a.as_object().ok_or_else(|| format!("plan.adopted[{i}]: expected an object"))?;
+                        Ok(crate::plan::AdoptedObject {
+                            addr: parse_addr(get_str(o, "address")?)?,
+                            provider: get_str(o, "provider")?.to_string(),
+                            value: decode_value(o.get("value").unwrap_or(&J::Null)).map_err(|e| format!("plan.adopted[{i}]: {e}"))?,
+                        })
+                    })
+                    .collect::<Result<_, String>>()?,
+            },
+            resolved_intents: match p.get("resolved_intents") {
+                None => Vec::new(),
+                Some(_) => get_arr(p, "resolved_intents")?
+                    .iter()
+                    .map(|t| t.as_str().map(str::to_string).ok_or_else(|| "plan.resolved_intents: expected strings".to_string()))
+                    .collect::<Result<_, String>>()?,
+            },
         };
         Ok(SavedPlan {
             plan,
@@ -154,7 +183,22 @@ pub fn config_digest(files: &[(String, String)]) -> String {
 /// Writes a plan file readable only by its owner (0600), atomically: readers see the old
 /// file or the complete new one, never a partial one.
 pub fn write_plan_file(path: &Path, plan: &SavedPlan) -> std::io::Result<()> {
-    let bytes = plan.to_bytes();
+    write_plan_file_with(path, plan, None)
+}
+
+/// `write_plan_file`, encrypted with `crypt` when given (the `plan` block of the
+/// `encryption` configuration).
+pub fn write_plan_file_with(
+    path: &Path,
+    plan: &SavedPlan,
+    crypt: Option<&Crypt>,
+) -> std::io::Result<()> {
+    let bytes = match crypt {
+        None => plan.to_bytes(),
+        Some(c) => c
+            .encrypt(&plan.to_bytes())
+            .map_err(|e| std::io::Error::other(format!("encrypting the plan: {e}")))?,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -186,8 +230,26 @@ pub fn write_plan_file(path: &Path, plan: &SavedPlan) -> std::io::Result<()> {
 
 /// Reads and decodes a plan file.
 pub fn read_plan_file(path: &Path) -> Result<SavedPlan, String> {
+    read_plan_file_with(path, None)
+}
+
+/// `read_plan_file`, decrypting with `crypt` when given. An encrypted file without a
+/// `crypt`, or a plain one with a `crypt` that has no `unencrypted` fallback, is an error.
+pub fn read_plan_file_with(path: &Path, crypt: Option<&Crypt>) -> Result<SavedPlan, String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read plan file {}: {e}", path.display()))?;
+    let bytes = match crypt {
+        Some(c) => c
+            .decrypt(&bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+        None if is_encrypted(&bytes) => {
+            return Err(format!(
+                "{}: the plan file is encrypted, but no `plan` block is configured in the `encryption` block",
+                path.display()
+            ))
+        }
+        None => bytes,
+    };
     SavedPlan::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -643,6 +705,12 @@ mod tests {
             lineage: "6f1c0b8e-lineage".into(),
             serial: 42,
             destroy: true,
+            adopted: vec![crate::plan::AdoptedObject {
+                addr: addr("aws_instance.web[1]"),
+                provider: "provider[\"registry.terraform.io/hashicorp/aws\"]".into(),
+                value: Value::object([("id", Value::string("i-0abc"))]),
+            }],
+            resolved_intents: vec!["tok-1".into(), "tok-2".into()],
         };
         let variables = [
             ("region".to_string(), Value::string("eu-west-1")),

@@ -105,6 +105,16 @@ pub struct OutputChange {
 /// terrane"), with `Update` for a changed object and `Delete` for a vanished one.
 pub type Drift = ResourceChange;
 
+/// An object that a create intent left by an interrupted apply turned out to have made
+/// (found by the provider's `recover`): apply records it in the state first.
+#[derive(Clone, Debug)]
+pub struct AdoptedObject {
+    pub addr: AbsResourceInstance,
+    pub provider: String,
+    /// The object as the provider reads it (no sensitive marks).
+    pub value: Value,
+}
+
 /// Everything `plan` decided.
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
@@ -118,6 +128,11 @@ pub struct Plan {
     pub serial: u64,
     /// True for `destroy` plans.
     pub destroy: bool,
+    /// Objects adopted from the pending create intents of an interrupted apply.
+    pub adopted: Vec<AdoptedObject>,
+    /// Tokens of the pending create intents this plan resolved (adopted, or confirmed
+    /// never created); apply removes them from the state.
+    pub resolved_intents: Vec<String>,
 }
 
 impl Plan {
@@ -139,9 +154,11 @@ impl Plan {
         (add, change, destroy)
     }
 
-    /// True when applying would change nothing (resources or outputs).
+    /// True when applying would change nothing (resources, outputs, or addresses moved
+    /// by `moved` blocks, which apply records in the state).
     pub fn is_empty(&self) -> bool {
-        self.changes.iter().all(|c| matches!(c.action, Action::NoOp))
+        self.changes.iter().all(|c| matches!(c.action, Action::NoOp) && c.moved_from.is_none())
+            && self.resolved_intents.is_empty()
             && self.outputs.iter().all(|o| o.action == Action::NoOp)
     }
 }

@@ -172,7 +172,8 @@ pub fn render_summary_line(plan: &Plan) -> String {
 /// collections and heredocs for multi-line strings. `indent` is the current column.
 pub fn render_value(v: &Value, indent: usize) -> String {
     match v {
-        Value::Sensitive(_) => SENSITIVE_CAPTION.to_string(),
+        // repl.FormatValue's caption, which differs from the plan renderer's.
+        Value::Sensitive(_) => "(sensitive)".to_string(),
         Value::Unknown(_) => "(known after apply)".to_string(),
         Value::Null(ty) => match ty {
             Type::Dynamic => "null".to_string(),

@@ -92,6 +92,11 @@ pub struct WorldObject {
     pub token: String,
 }
 
+/// Called at the start of every `apply_change` with the request's action ("create",
+/// "update", "delete") and identity: lets a test look at the world (the state file on
+/// disk, say) at the moment the provider is asked to act.
+pub type ApplyHook = Arc<dyn Fn(&str, &ObjectIdentity) + Send + Sync>;
+
 #[derive(Default)]
 struct Inner {
     calls: Vec<String>,
@@ -101,6 +106,8 @@ struct Inner {
     fail_validate_names: BTreeSet<String>,
     lookups: BTreeMap<String, String>,
     apply_delay: Duration,
+    after_apply_delay: Duration,
+    apply_hook: Option<ApplyHook>,
     configured: Option<Value>,
 }
 
@@ -299,6 +306,15 @@ impl MockProvider {
     pub fn set_apply_delay(&self, d: Duration) {
         self.lock().apply_delay = d;
     }
+    /// Makes every apply sleep this long AFTER doing its work, before answering (a crash
+    /// in that window leaves an object the state does not know).
+    pub fn set_after_apply_delay(&self, d: Duration) {
+        self.lock().after_apply_delay = d;
+    }
+    /// See `ApplyHook`.
+    pub fn set_apply_hook(&self, hook: ApplyHook) {
+        self.lock().apply_hook = Some(hook);
+    }
     /// The `value` that data source `mock_lookup` returns for `name` (default
     /// "value-of-NAME").
     pub fn set_lookup(&self, name: &str, value: &str) {
@@ -432,16 +448,23 @@ impl Provider for MockProvider {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         let _guard = InFlight(&self.in_flight);
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        let (delay, fail) = {
+        let (delay, after, hook, fail) = {
             let mut i = self.lock();
             i.calls.push(format!("apply {what}"));
             i.events.push(format!("begin apply {what}"));
-            (i.apply_delay, i.fail_names.contains(&subject))
+            (i.apply_delay, i.after_apply_delay, i.apply_hook.clone(), i.fail_names.contains(&subject))
         };
+        if let Some(h) = hook {
+            h(action, req.identity);
+        }
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
         let resp = self.apply_inner(&req, fail);
+        // The object exists now; a crash during this sleep loses only the response.
+        if !after.is_zero() {
+            tokio::time::sleep(after).await;
+        }
         self.lock().events.push(format!("end apply {what}"));
         resp
     }

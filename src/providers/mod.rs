@@ -6,6 +6,7 @@
 //! configuration syntax or spans: the engine turns a provider's attribute path into the
 //! source span of that attribute. Providers never print; they return diagnostics.
 
+pub mod aws;
 pub mod builtin;
 pub mod mock;
 
@@ -274,6 +275,16 @@ pub trait Provider: Send + Sync {
         }
     }
 
+    /// Whether a create of this type makes something outside terrane that would be
+    /// orphaned if terrane died before recording it. When true (the default), the engine
+    /// durably records a create intent (address and token) in the state before calling
+    /// `apply_change`, and `recover` is asked about it after a crash. Providers whose
+    /// objects live only in the state (terraform_data, random_*) say false, which keeps
+    /// applies of many such objects free of per-create state writes.
+    fn create_needs_intent(&self, _type_name: &str) -> bool {
+        true
+    }
+
     /// After a crash: finds the object a create with this identity may have made. `None`
     /// means it was never created.
     async fn recover(&self, _type_name: &str, _identity: &ObjectIdentity) -> Result<Option<Value>, ProviderDiags> {
@@ -298,6 +309,7 @@ impl Registry {
     pub fn builtin() -> Registry {
         let mut r = Registry::empty();
         builtin::register(&mut r);
+        r.register("aws", aws::new_provider);
         r
     }
     pub fn register(&mut self, name: &str, f: ProviderFactory) {

@@ -87,7 +87,7 @@ pub struct HistoryEntry {
     pub reference: String,
 }
 
-/// Where state lives. Implementations: `local::LocalBackend`, the S3 backend.
+/// Where state lives. Implementations: `local::LocalBackend`, `s3::S3Backend`.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync {
     /// A description for messages ("state/terraform.tfstate", "s3://bucket/key").
@@ -99,6 +99,10 @@ pub trait Backend: Send + Sync {
     /// Stores `state` durably and atomically. Refuses a lineage that differs from the
     /// stored one, and a serial lower than the stored one. Keeps the previous version.
     async fn write(&self, state: &State) -> Result<(), StateError>;
+
+    /// Replaces whatever is stored with `state`, without the lineage and serial checks
+    /// (`state push -force`). The replaced version is kept like any other.
+    async fn overwrite(&self, state: &State) -> Result<(), StateError>;
 
     /// Takes the lock, or fails at once with `StateError::Locked` naming the holder.
     async fn lock(&self, info: &LockInfo) -> Result<(), StateError>;
@@ -116,6 +120,10 @@ pub trait Backend: Send + Sync {
 
     /// Reads one earlier version.
     async fn read_version(&self, entry: &HistoryEntry) -> Result<State, StateError> {
-        Err(StateError::Other(format!("{} keeps no history (asked for serial {})", self.describe(), entry.serial)))
+        Err(StateError::Other(format!(
+            "{} keeps no history (asked for serial {})",
+            self.describe(),
+            entry.serial
+        )))
     }
 }

@@ -6,7 +6,7 @@
 //! 0700) and `<path>.lock.info` (the lock, created with O_EXCL and holding the `LockInfo`
 //! JSON). Writes are atomic and durable: temp file in the same directory, fsync, rename,
 //! fsync of the directory. A stored state that cannot be parsed is never overwritten: the
-//! write fails with `Corrupt` and a person decides. Serialisation is `statefile`'s business; this module must not interpret
+//! write fails with `Corrupt` and a person decides. Serialisation is `statefile`'s business (through the `StateCodec`, which may encrypt); this module must not interpret
 //! the state beyond lineage and serial, and it does not take the lock on its own: callers
 //! lock around read-modify-write. It never panics on what it finds on disk.
 //!
@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::state::backend::{hostname, Backend, HistoryEntry, LockInfo, StateError};
+use crate::state::encryption::StateCodec;
 use crate::state::statefile;
 use crate::state::State;
 
@@ -32,6 +33,7 @@ const FILE_MODE: u32 = 0o600;
 #[derive(Clone, Debug)]
 pub struct LocalBackend {
     path: PathBuf,
+    codec: StateCodec,
 }
 
 impl LocalBackend {
@@ -39,7 +41,15 @@ impl LocalBackend {
     /// the working directory). Nothing is touched until the first operation; parent
     /// directories are created when needed.
     pub fn new(path: PathBuf) -> LocalBackend {
-        LocalBackend { path }
+        LocalBackend {
+            path,
+            codec: StateCodec::plain(),
+        }
+    }
+
+    /// A backend whose files are written and read through `codec` (encryption at rest).
+    pub fn with_codec(path: PathBuf, codec: StateCodec) -> LocalBackend {
+        LocalBackend { path, codec }
     }
 
     /// The state file.
@@ -129,12 +139,12 @@ fn read_text(path: &Path) -> Result<Option<String>, StateError> {
     }
 }
 
-/// Reads and parses a state file; `None` when it is missing or empty.
-fn read_state_file(path: &Path) -> Result<Option<State>, StateError> {
+/// Reads and parses (decrypting if need be) a state file; `None` when it is missing or
+/// empty.
+fn read_state_file(path: &Path, codec: &StateCodec) -> Result<Option<State>, StateError> {
     match read_text(path)? {
         None => Ok(None),
-        Some(t) if t.trim().is_empty() => Ok(None),
-        Some(t) => statefile::from_json(&t, &path.display().to_string()).map(Some),
+        Some(t) => codec.decode(t.as_bytes(), &path.display().to_string()),
     }
 }
 
@@ -254,12 +264,28 @@ fn mtime_rfc3339(path: &Path) -> String {
 }
 
 impl LocalBackend {
-    fn write_blocking(&self, state: &State) -> Result<(), StateError> {
+    fn write_blocking(&self, state: &State, force: bool) -> Result<(), StateError> {
         ensure_parent(&self.path)?;
         let new_text = statefile::to_json(state);
+        let new_bytes = self.codec.encode(state)?;
         let old_text = read_text(&self.path)?.filter(|t| !t.trim().is_empty());
-        if let Some(old_text) = &old_text {
-            let stored = statefile::from_json(old_text, &self.path.display().to_string())?;
+        if let (Some(old_text), true) = (&old_text, force) {
+            // `state push -force`: whatever is there is kept as history, readable or not.
+            let serial = self
+                .codec
+                .decode(old_text.as_bytes(), &self.path.display().to_string())
+                .ok()
+                .flatten()
+                .map_or(0, |s| s.serial);
+            let old_mtime = fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+            self.keep_version(old_text.as_bytes(), serial, old_mtime)?;
+        } else if let Some(old_text) = &old_text {
+            let Some(stored) = self
+                .codec
+                .decode(old_text.as_bytes(), &self.path.display().to_string())?
+            else {
+                return replace_file(&self.path, &new_bytes, None);
+            };
             if stored.lineage != state.lineage {
                 return Err(StateError::LineageMismatch {
                     stored: stored.lineage,
@@ -284,7 +310,7 @@ impl LocalBackend {
             let old_mtime = fs::metadata(&self.path).and_then(|m| m.modified()).ok();
             self.keep_version(old_text.as_bytes(), stored.serial, old_mtime)?;
         }
-        replace_file(&self.path, new_text.as_bytes(), None)
+        replace_file(&self.path, &new_bytes, None)
     }
 
     /// Keeps the version about to be replaced as `<path>.backup` and in the history.
@@ -366,7 +392,7 @@ impl LocalBackend {
             let path = ent.path();
             // An unreadable version is still listed (from its name) so that it is not
             // silently hidden; `read_version` then reports what is wrong with it.
-            let (serial, lineage) = match read_state_file(&path) {
+            let (serial, lineage) = match read_state_file(&path, &self.codec) {
                 Ok(Some(st)) => (st.serial, st.lineage),
                 _ => (name_serial, String::new()),
             };
@@ -399,7 +425,7 @@ impl LocalBackend {
                 self.path.display()
             )));
         }
-        read_state_file(&path)?.ok_or_else(|| {
+        read_state_file(&path, &self.codec)?.ok_or_else(|| {
             StateError::Other(format!("history file {} no longer exists", path.display()))
         })
     }
@@ -490,13 +516,18 @@ impl Backend for LocalBackend {
     }
 
     async fn read(&self) -> Result<Option<State>, StateError> {
-        let path = self.path.clone();
-        blocking(move || read_state_file(&path)).await
+        let (path, codec) = (self.path.clone(), self.codec.clone());
+        blocking(move || read_state_file(&path, &codec)).await
     }
 
     async fn write(&self, state: &State) -> Result<(), StateError> {
         let (me, state) = (self.clone(), state.clone());
-        blocking(move || me.write_blocking(&state)).await
+        blocking(move || me.write_blocking(&state, false)).await
+    }
+
+    async fn overwrite(&self, state: &State) -> Result<(), StateError> {
+        let (me, state) = (self.clone(), state.clone());
+        blocking(move || me.write_blocking(&state, true)).await
     }
 
     async fn lock(&self, info: &LockInfo) -> Result<(), StateError> {

@@ -1,7 +1,8 @@
 //! State: what terrane knows exists in the world.
 //!
 //! Owns the in-memory model (`State`), its versioned file format (`statefile`) and the
-//! storage and locking of that file (`backend`, `local`). The model knows nothing of
+//! storage and locking of that file (`backend`, `local`, `s3`), and its encryption at rest
+//! (`encryption`). The model knows nothing of
 //! configuration or providers: attribute values are stored untyped, and the engine
 //! re-types them with the provider schema when it loads them (`engine`).
 //!
@@ -10,7 +11,9 @@
 
 pub mod backend;
 pub mod conformance;
+pub mod encryption;
 pub mod local;
+pub mod s3;
 pub mod statefile;
 
 use std::collections::BTreeMap;
@@ -96,18 +99,25 @@ impl State {
     }
 
     pub fn instance(&self, addr: &AbsResourceInstance) -> Option<&InstanceObject> {
-        self.resources.get(&addr.abs_resource()).and_then(|r| r.instances.get(&addr.key))
+        self.resources
+            .get(&addr.abs_resource())
+            .and_then(|r| r.instances.get(&addr.key))
     }
 
     /// Sets (or with `None` removes) one instance; a resource left with no instance goes.
-    pub fn set_instance(&mut self, addr: &AbsResourceInstance, provider: &str, obj: Option<InstanceObject>) {
+    pub fn set_instance(
+        &mut self,
+        addr: &AbsResourceInstance,
+        provider: &str,
+        obj: Option<InstanceObject>,
+    ) {
         let res = addr.abs_resource();
         match obj {
             Some(o) => {
-                let r = self
-                    .resources
-                    .entry(res)
-                    .or_insert_with(|| ResourceState { provider: provider.to_string(), instances: BTreeMap::new() });
+                let r = self.resources.entry(res).or_insert_with(|| ResourceState {
+                    provider: provider.to_string(),
+                    instances: BTreeMap::new(),
+                });
                 r.provider = provider.to_string();
                 r.instances.insert(addr.key.clone(), o);
             }
@@ -138,4 +148,75 @@ impl Default for State {
     fn default() -> Self {
         State::new()
     }
+}
+
+/// What differs between two states, by address: for history listings and restore
+/// previews.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateDiff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+    /// Root outputs added, removed or changed.
+    pub outputs: Vec<String>,
+}
+
+impl StateDiff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.outputs.is_empty()
+    }
+}
+
+/// A comparable fingerprint of one instance (status, attributes, dependencies, private).
+fn instance_fingerprint(o: &InstanceObject) -> String {
+    let deps: Vec<String> = o.dependencies.iter().map(|d| d.to_string()).collect();
+    serde_json::json!([
+        o.status == ObjectStatus::Tainted,
+        o.schema_version,
+        o.attributes.to_json(),
+        deps,
+        o.create_before_destroy,
+        o.private,
+    ])
+    .to_string()
+}
+
+/// The instances and outputs added, removed and changed from `old` to `new`.
+pub fn diff(old: &State, new: &State) -> StateDiff {
+    let map = |s: &State| -> BTreeMap<String, String> {
+        s.instance_addrs()
+            .into_iter()
+            .filter_map(|a| {
+                s.instance(&a)
+                    .map(|o| (a.to_string(), instance_fingerprint(o)))
+            })
+            .collect()
+    };
+    let (a, b) = (map(old), map(new));
+    let mut d = StateDiff::default();
+    for (k, v) in &b {
+        match a.get(k) {
+            None => d.added.push(k.clone()),
+            Some(ov) if ov != v => d.changed.push(k.clone()),
+            Some(_) => {}
+        }
+    }
+    d.removed = a.keys().filter(|k| !b.contains_key(*k)).cloned().collect();
+    let out = |s: &State| -> BTreeMap<String, String> {
+        s.outputs
+            .iter()
+            .map(|(k, o)| (k.clone(), format!("{}{}", o.sensitive, o.value.to_json())))
+            .collect()
+    };
+    let (oa, ob) = (out(old), out(new));
+    for k in oa.keys().chain(ob.keys()) {
+        if oa.get(k) != ob.get(k) && !d.outputs.contains(k) {
+            d.outputs.push(k.clone());
+        }
+    }
+    d.outputs.sort();
+    d
 }

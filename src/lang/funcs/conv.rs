@@ -20,7 +20,7 @@ pub fn number_string(n: Number) -> String {
 pub fn to_string(v: &Value) -> Result<String, String> {
     match v.unmark().0 {
         Value::String(s) => Ok(s.clone()),
-        Value::Number(n) => Ok(number_string(*n)),
+        Value::Number(n) => Ok(number_string(n.clone())),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Null(_) => Err("argument must not be null".into()),
         _ => Err("string required".into()),
@@ -30,7 +30,7 @@ pub fn to_string(v: &Value) -> Result<String, String> {
 /// Converts a primitive to a number.
 pub fn to_number(v: &Value) -> Result<Number, String> {
     match v.unmark().0 {
-        Value::Number(n) => Ok(*n),
+        Value::Number(n) => Ok(n.clone()),
         Value::String(s) => parse_number(s).ok_or_else(|| "a number is required".to_string()),
         Value::Null(_) => Err("argument must not be null".into()),
         _ => Err("number required".into()),

@@ -434,6 +434,12 @@ async fn create_file(
 
 #[async_trait::async_trait]
 impl Provider for LocalProvider {
+    /// A file written by a create lost in a crash is overwritten by the next create of the
+    /// same path: nothing is orphaned.
+    fn create_needs_intent(&self, _type_name: &str) -> bool {
+        false
+    }
+
     fn schema(&self) -> &ProviderSchema {
         &self.schema
     }

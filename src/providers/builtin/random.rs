@@ -792,6 +792,11 @@ fn defaults(type_name: &str, config: &Value) -> Vec<(&'static str, Value)> {
 
 #[async_trait::async_trait]
 impl Provider for RandomProvider {
+    /// Its objects exist only in the state: a create lost in a crash leaves nothing behind.
+    fn create_needs_intent(&self, _type_name: &str) -> bool {
+        false
+    }
+
     fn schema(&self) -> &ProviderSchema {
         &self.schema
     }

@@ -74,6 +74,11 @@ fn pending_output(input: &Value) -> Value {
 
 #[async_trait::async_trait]
 impl Provider for TerraformProvider {
+    /// Its objects exist only in the state: a create lost in a crash leaves nothing behind.
+    fn create_needs_intent(&self, _type_name: &str) -> bool {
+        false
+    }
+
     fn schema(&self) -> &ProviderSchema {
         &self.schema
     }

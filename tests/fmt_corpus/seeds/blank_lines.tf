@@ -1,0 +1,18 @@
+
+
+resource "a" "b" {
+
+
+  x = 1
+
+
+
+  y = 2
+}
+
+
+
+resource "a" "c" {
+}
+
+

@@ -1,0 +1,80 @@
+//! Finding moto's S3 emulator for the S3 backend tests, and making buckets on it.
+//!
+//! `scripts/setup/20-moto.sh` starts the server and exports `TERRANE_MOTO_ENDPOINT`. Under
+//! `CI=true` a missing server fails the test; elsewhere the test is skipped with a message.
+
+#![allow(dead_code)]
+
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+
+/// The emulator's endpoint, or `None` (after printing why) when the test should skip.
+pub fn endpoint(test: &str) -> Option<String> {
+    match std::env::var("TERRANE_MOTO_ENDPOINT") {
+        Ok(e) if !e.is_empty() => Some(e),
+        _ => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("{test}: TERRANE_MOTO_ENDPOINT is not set; run the suite with scripts/test.sh, which starts moto");
+            }
+            eprintln!(
+                "skipping {test}: TERRANE_MOTO_ENDPOINT is not set (scripts/test.sh starts moto)"
+            );
+            None
+        }
+    }
+}
+
+/// Dummy credentials and region for the SDK, as the setup script exports them.
+pub fn dummy_credentials() {
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_REGION", "us-east-1"),
+    ] {
+        if std::env::var_os(k).is_none() {
+            // SAFETY: set before any thread of the test reads the environment.
+            unsafe { std::env::set_var(k, v) };
+        }
+    }
+}
+
+/// A client on the emulator.
+pub async fn client(endpoint: &str) -> aws_sdk_s3::Client {
+    dummy_credentials();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .load()
+        .await;
+    let conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// Creates a new bucket with a unique name, with versioning on when asked.
+pub async fn bucket(endpoint: &str, prefix: &str, versioned: bool) -> String {
+    let c = client(endpoint).await;
+    let name = format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    c.create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating bucket {name}: {e:?}"));
+    if versioned {
+        c.put_bucket_versioning()
+            .bucket(&name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("enabling versioning on {name}: {e:?}"));
+    }
+    name
+}

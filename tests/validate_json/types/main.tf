@@ -1,0 +1,6 @@
+variable "a" {
+  type = lisst(string)
+}
+variable "b" {
+  type = "strng"
+}
