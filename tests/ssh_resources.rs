@@ -26,9 +26,19 @@ fn file_upload_drift_and_removal() {
     let target = s.path("etc/site.conf");
     write(work.path(), &file_tf(&s, &target, "hello\\n"));
     ok(terrane(work.path(), &["apply", "-auto-approve"]));
-    assert_eq!(std::fs::read_to_string(&target).expect("uploaded"), "hello\n");
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("uploaded"),
+        "hello\n"
+    );
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&target).expect("meta").permissions().mode() & 0o7777, 0o640);
+    assert_eq!(
+        std::fs::metadata(&target)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o7777,
+        0o640
+    );
     // The host key was trusted on first use and recorded in the state.
     let out = ok(terrane(work.path(), &["output", "-raw", "fp"]));
     assert_eq!(out.trim(), s.host_fingerprint());
@@ -44,12 +54,22 @@ fn file_upload_drift_and_removal() {
     assert_eq!(o.status.code(), Some(2), "{t}");
     assert!(t.contains("sha256"), "{t}");
     ok(terrane(work.path(), &["apply", "-auto-approve"]));
-    assert_eq!(std::fs::read_to_string(&target).expect("restored"), "hello\n");
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("restored"),
+        "hello\n"
+    );
 
     // Mode changed on the host: corrected too.
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     ok(terrane(work.path(), &["apply", "-auto-approve"]));
-    assert_eq!(std::fs::metadata(&target).expect("meta").permissions().mode() & 0o7777, 0o640);
+    assert_eq!(
+        std::fs::metadata(&target)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o7777,
+        0o640
+    );
 
     // Deleted on the host: re-created.
     std::fs::remove_file(&target).expect("rm");
@@ -79,14 +99,20 @@ fn exec_runs_on_create_and_when_triggers_change() {
     let t = ok(terrane(work.path(), &["apply", "-auto-approve"]));
     // Output is streamed with the address as prefix.
     assert!(t.contains("ssh_exec.deploy: deployed 1"), "{t}");
-    assert_eq!(ok(terrane(work.path(), &["output", "-raw", "out"])), "deployed 1\n");
+    assert_eq!(
+        ok(terrane(work.path(), &["output", "-raw", "out"])),
+        "deployed 1\n"
+    );
     ok(terrane(work.path(), &["apply", "-auto-approve"]));
     assert_eq!(std::fs::read_to_string(&log).expect("log"), "run-1\n");
 
     // A changed trigger runs the commands again.
     write(work.path(), &tf("2"));
     ok(terrane(work.path(), &["apply", "-auto-approve"]));
-    assert_eq!(std::fs::read_to_string(&log).expect("log"), "run-1\nrun-2\n");
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        "run-1\nrun-2\n"
+    );
 
     // The check fails at refresh: the plan shows it, apply runs the commands again.
     std::fs::remove_file(&marker).expect("rm marker");
@@ -96,10 +122,16 @@ fn exec_runs_on_create_and_when_triggers_change() {
     assert!(t.contains("healthy") && t.contains("false -> true"), "{t}");
     ok(terrane(work.path(), &["apply", "-auto-approve"]));
     assert!(marker.exists());
-    assert_eq!(std::fs::read_to_string(&log).expect("log"), "run-1\nrun-2\nrun-2\n");
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        "run-1\nrun-2\nrun-2\n"
+    );
 
     ok(terrane(work.path(), &["destroy", "-auto-approve"]));
-    assert_eq!(std::fs::read_to_string(&log).expect("log"), "run-1\nrun-2\nrun-2\ndestroyed\n");
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        "run-1\nrun-2\nrun-2\ndestroyed\n"
+    );
 }
 
 #[test]
@@ -114,7 +146,10 @@ fn failing_command_is_a_diagnostic_and_taints() {
     assert!(t.contains("Remote command failed"), "{t}");
     assert!(t.contains("exit 3"), "the command is shown: {t}");
     assert!(t.contains("status 3"), "the status is shown: {t}");
-    assert!(t.contains("step one") && t.contains("oops"), "the last lines are shown: {t}");
+    assert!(
+        t.contains("step one") && t.contains("oops"),
+        "the last lines are shown: {t}"
+    );
     assert!(!t.contains("never"), "{t}");
     let st = std::fs::read_to_string(work.path().join("state/terraform.tfstate")).expect("state");
     assert!(st.contains("\"tainted\""), "{st}");
@@ -124,7 +159,9 @@ fn failing_command_is_a_diagnostic_and_taints() {
 
 #[test]
 fn changed_host_key_stops_with_both_fingerprints() {
-    let Some(mut s) = Sshd::start_new() else { return };
+    let Some(mut s) = Sshd::start_new() else {
+        return;
+    };
     let work = tempfile::tempdir().expect("tempdir");
     let target = s.path("f.txt");
     write(work.path(), &file_tf(&s, &target, "x"));
@@ -134,8 +171,14 @@ fn changed_host_key_stops_with_both_fingerprints() {
     let new = s.host_fingerprint();
     assert_ne!(old, new);
     let t = fails(terrane(work.path(), &["plan"]));
-    assert!(t.contains("host key mismatch") || t.contains("host key of"), "{t}");
-    assert!(t.contains(&old) && t.contains(&new), "both fingerprints are named: {t}");
+    assert!(
+        t.contains("host key mismatch") || t.contains("host key of"),
+        "{t}"
+    );
+    assert!(
+        t.contains(&old) && t.contains(&new),
+        "both fingerprints are named: {t}"
+    );
     // Nothing was written to the impostor.
     std::fs::remove_file(&target).expect("rm");
     fails(terrane(work.path(), &["apply", "-auto-approve"]));
@@ -148,14 +191,23 @@ fn pinned_and_known_host_keys() {
     let work = tempfile::tempdir().expect("tempdir");
     let target = s.path("pinned.txt");
     // A pin that matches (the public key line) works; a wrong one is refused.
-    let conn = s.connection_hcl().replace("timeout", &format!("host_key = \"{}\"\n    timeout", s.host_pub()));
-    let tf = format!("resource \"ssh_file\" \"f\" {{\n  path = \"{}\"\n  content = \"x\"\n  {conn}\n}}\n", target.display());
+    let conn = s.connection_hcl().replace(
+        "timeout",
+        &format!("host_key = \"{}\"\n    timeout", s.host_pub()),
+    );
+    let tf = format!(
+        "resource \"ssh_file\" \"f\" {{\n  path = \"{}\"\n  content = \"x\"\n  {conn}\n}}\n",
+        target.display()
+    );
     write(work.path(), &tf);
     ok(terrane(work.path(), &["apply", "-auto-approve"]));
     let wrong = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     write(work.path(), &tf.replace(&s.host_pub(), wrong));
     let t = fails(terrane(work.path(), &["plan"]));
-    assert!(t.contains(wrong) && t.contains(&s.host_fingerprint()), "{t}");
+    assert!(
+        t.contains(wrong) && t.contains(&s.host_fingerprint()),
+        "{t}"
+    );
 
     // known_hosts: a wrong entry for the host is refused before anything is recorded.
     let work2 = tempfile::tempdir().expect("tempdir");
@@ -164,9 +216,16 @@ fn pinned_and_known_host_keys() {
     std::fs::write(s.path("known_hosts"), entry).expect("known_hosts");
     write(work2.path(), &file_tf(&s, &s.path("kh.txt"), "x"));
     let t = fails(terrane(work2.path(), &["apply", "-auto-approve"]));
-    assert!(t.contains("known_hosts") && t.contains(&other.host_fingerprint()), "{t}");
+    assert!(
+        t.contains("known_hosts") && t.contains(&other.host_fingerprint()),
+        "{t}"
+    );
     // The right entry is accepted.
-    std::fs::write(s.path("known_hosts"), format!("[127.0.0.1]:{} {}\n", s.port, s.host_pub())).expect("known_hosts");
+    std::fs::write(
+        s.path("known_hosts"),
+        format!("[127.0.0.1]:{} {}\n", s.port, s.host_pub()),
+    )
+    .expect("known_hosts");
     ok(terrane(work2.path(), &["apply", "-auto-approve"]));
 }
 
@@ -174,14 +233,16 @@ fn pinned_and_known_host_keys() {
 fn agent_authentication() {
     let Some(s) = Sshd::start_new() else { return };
     let sock = s.path("agent.sock");
-    let agent = std::process::Command::new(std::env::var("TERRANE_SSH_AGENT").unwrap_or_else(|_| "ssh-agent".into()))
-        .arg("-D")
-        .arg("-a")
-        .arg(&sock)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("ssh-agent");
+    let agent = std::process::Command::new(
+        std::env::var("TERRANE_SSH_AGENT").unwrap_or_else(|_| "ssh-agent".into()),
+    )
+    .arg("-D")
+    .arg("-a")
+    .arg(&sock)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("ssh-agent");
     let _agent = KillOnDrop(agent);
     for _ in 0..100 {
         if sock.exists() {
@@ -189,16 +250,31 @@ fn agent_authentication() {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let added = std::process::Command::new("ssh-add").arg(s.client_key()).env("SSH_AUTH_SOCK", &sock).output().expect("ssh-add");
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let added = std::process::Command::new("ssh-add")
+        .arg(s.client_key())
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .expect("ssh-add");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     let work = tempfile::tempdir().expect("tempdir");
     let target = s.path("agent.txt");
     let conn = format!("connection {{\n    host = \"127.0.0.1\"\n    port = {}\n    user = \"{}\"\n    timeout = \"5s\"\n  }}", s.port, s.user);
     write(work.path(), &format!("resource \"ssh_file\" \"f\" {{\n  path = \"{}\"\n  content = \"by agent\"\n  {conn}\n}}\n", target.display()));
     // Without the agent there is no way in.
     let t = fails(terrane(work.path(), &["apply", "-auto-approve"]));
-    assert!(t.contains("Timeout waiting for SSH") || t.contains("authenticate"), "{t}");
-    ok(terrane_env(work.path(), &["apply", "-auto-approve"], &[("SSH_AUTH_SOCK", sock.to_str().expect("utf8"))]));
+    assert!(
+        t.contains("Timeout waiting for SSH") || t.contains("authenticate"),
+        "{t}"
+    );
+    ok(terrane_env(
+        work.path(),
+        &["apply", "-auto-approve"],
+        &[("SSH_AUTH_SOCK", sock.to_str().expect("utf8"))],
+    ));
     assert_eq!(std::fs::read_to_string(&target).expect("file"), "by agent");
 }
 
@@ -217,7 +293,11 @@ fn key_from_a_sensitive_variable_never_shows() {
     let work = tempfile::tempdir().expect("tempdir");
     let key = std::fs::read_to_string(s.client_key()).expect("key");
     let key_body = key.lines().nth(1).expect("key line").to_string();
-    std::fs::write(work.path().join("terraform.tfvars"), format!("ssh_key = <<EOT\n{key}EOT\nssh_password = \"pw-very-secret-123\"\n")).expect("tfvars");
+    std::fs::write(
+        work.path().join("terraform.tfvars"),
+        format!("ssh_key = <<EOT\n{key}EOT\nssh_password = \"pw-very-secret-123\"\n"),
+    )
+    .expect("tfvars");
     let tf = format!(
         "variable \"ssh_key\" {{\n  sensitive = true\n}}\nvariable \"ssh_password\" {{\n  sensitive = true\n}}\nresource \"ssh_exec\" \"e\" {{\n  commands = [\"echo hi\"]\n  connection {{\n    host = \"127.0.0.1\"\n    port = {}\n    user = \"{}\"\n    private_key = var.ssh_key\n    password = var.ssh_password\n    timeout = \"10s\"\n  }}\n}}\n",
         s.port, s.user
@@ -226,10 +306,23 @@ fn key_from_a_sensitive_variable_never_shows() {
     let plan = ok(terrane(work.path(), &["plan"]));
     let apply = ok(terrane(work.path(), &["apply", "-auto-approve"]));
     // A failure to connect (wrong port) shows no secret either.
-    write(work.path(), &tf.replace(&format!("port = {}", s.port), &format!("port = {}", free_port())).replace("10s", "2s").replace("echo hi", "echo again"));
+    write(
+        work.path(),
+        &tf.replace(
+            &format!("port = {}", s.port),
+            &format!("port = {}", free_port()),
+        )
+        .replace("10s", "2s")
+        .replace("echo hi", "echo again"),
+    );
     let failed = fails(terrane(work.path(), &["apply", "-auto-approve"]));
     for t in [&plan, &apply, &failed] {
-        assert!(!t.contains(&key_body) && !t.contains("pw-very-secret-123") && !t.contains("PRIVATE KEY"), "a secret leaked:\n{t}");
+        assert!(
+            !t.contains(&key_body)
+                && !t.contains("pw-very-secret-123")
+                && !t.contains("PRIVATE KEY"),
+            "a secret leaked:\n{t}"
+        );
     }
     assert!(failed.contains("Timeout waiting for SSH"), "{failed}");
 }
@@ -239,13 +332,19 @@ fn host_that_comes_up_late() {
     let Some(mut s) = Sshd::new() else { return };
     let work = tempfile::tempdir().expect("tempdir");
     let target = s.path("late.txt");
-    write(work.path(), &file_tf(&s, &target, "late").replace("\"20s\"", "\"60s\""));
+    write(
+        work.path(),
+        &file_tf(&s, &target, "late").replace("\"20s\"", "\"60s\""),
+    );
     let dir = work.path().to_path_buf();
     let child = std::thread::spawn(move || terrane(&dir, &["apply", "-auto-approve"]));
     std::thread::sleep(std::time::Duration::from_secs(3));
     s.start();
     let t = ok(child.join().expect("join"));
-    assert!(t.contains("Waiting for SSH on"), "what is awaited is said: {t}");
+    assert!(
+        t.contains("Waiting for SSH on"),
+        "what is awaited is said: {t}"
+    );
     assert_eq!(std::fs::read_to_string(&target).expect("file"), "late");
 }
 
@@ -261,8 +360,140 @@ fn host_facts_data_source() {
     let hn = ok(terrane(work.path(), &["output", "-raw", "hostname"]));
     let local = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
     assert_eq!(hn.trim(), local.trim());
-    assert_eq!(ok(terrane(work.path(), &["output", "-raw", "fp"])).trim(), s.host_fingerprint());
+    assert_eq!(
+        ok(terrane(work.path(), &["output", "-raw", "fp"])).trim(),
+        s.host_fingerprint()
+    );
     let os = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
     let id = ok(terrane(work.path(), &["output", "-raw", "os"]));
     assert!(os.contains(&format!("ID={}", id.trim())), "{id}");
+}
+
+#[test]
+fn bastion_is_the_only_way_in() {
+    // The target and the bastion run in a network namespace. The target accepts its user
+    // only from 127.0.0.1 inside the namespace, which only the bastion can reach.
+    let Some(mut target) = Sshd::new() else {
+        return;
+    };
+    let Some(ns) = Netns::create() else { return };
+    let Some(mut bastion) = Sshd::new() else {
+        return;
+    };
+    for s in [&mut target, &mut bastion] {
+        s.netns = Some(ns.name.clone());
+        s.probe_host = ns.ns_ip.clone();
+    }
+    target.listen = "0.0.0.0".into();
+    target.extra = format!("AllowUsers {}@127.0.0.1", target.user);
+    target.start();
+    bastion.listen = ns.ns_ip.clone();
+    // The bastion accepts the target's client key too.
+    std::fs::copy(
+        target.path("authorized_keys"),
+        bastion.path("authorized_keys"),
+    )
+    .expect("keys");
+    bastion.start();
+
+    let work = tempfile::tempdir().expect("tempdir");
+    let file = target.path("via-bastion.txt");
+    let key = target.client_key();
+    let direct = format!(
+        "resource \"ssh_file\" \"f\" {{\n  path = \"{}\"\n  content = \"hi\"\n  connection {{\n    host = \"{}\"\n    port = {}\n    user = \"{}\"\n    private_key = file(\"{}\")\n    timeout = \"3s\"\n  }}\n}}\n",
+        file.display(),
+        ns.ns_ip,
+        target.port,
+        target.user,
+        key.display()
+    );
+    write(work.path(), &direct);
+    // Straight to the target: refused (AllowUsers), so the retries time out.
+    let t = fails(terrane(work.path(), &["apply", "-auto-approve"]));
+    assert!(t.contains("refused") || t.contains("Timeout"), "{t}");
+    assert!(!file.exists());
+
+    let via = direct
+        .replace(
+            &format!("host = \"{}\"", ns.ns_ip),
+            &format!(
+                "host = \"127.0.0.1\"\n    bastion_host = \"{}\"\n    bastion_port = {}",
+                ns.ns_ip, bastion.port
+            ),
+        )
+        .replace("3s", "20s");
+    write(work.path(), &via);
+    ok(terrane(work.path(), &["apply", "-auto-approve"]));
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("written through the bastion"),
+        "hi"
+    );
+    // Drift is read through the bastion as well.
+    std::fs::write(&file, "changed").expect("tamper");
+    ok(terrane(work.path(), &["apply", "-auto-approve"]));
+    assert_eq!(std::fs::read_to_string(&file).expect("restored"), "hi");
+    assert!(target.log().contains("127.0.0.1"), "{}", target.log());
+}
+
+#[test]
+fn example_ssh_host() {
+    let Some(s) = Sshd::start_new() else { return };
+    let work = tempfile::tempdir().expect("tempdir");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ssh-host/main.tf");
+    std::fs::copy(&example, work.path().join("main.tf")).expect("copy example");
+    let nginx = s.path("nginx");
+    let args = |cmd: &'static str| -> Vec<String> {
+        vec![
+            cmd.to_string(),
+            "-auto-approve".into(),
+            "-var".into(),
+            "host=127.0.0.1".into(),
+            "-var".into(),
+            format!("port={}", s.port),
+            "-var".into(),
+            format!("user={}", s.user),
+            "-var".into(),
+            format!("private_key_path={}", s.client_key().display()),
+            "-var".into(),
+            format!("nginx_dir={}", nginx.display()),
+            "-var".into(),
+            format!(
+                "reload_command=echo reloaded >> {}/reloads",
+                nginx.display()
+            ),
+        ]
+    };
+    let run = |cmd: &'static str| {
+        let a = args(cmd);
+        let a: Vec<&str> = a.iter().map(|s| s.as_str()).collect();
+        terrane(work.path(), &a)
+    };
+    let t = ok(run("apply"));
+    let site = nginx.join("sites-available/example.com.conf");
+    let conf = std::fs::read_to_string(&site).expect("site written");
+    assert!(conf.contains("server_name example.com;"), "{conf}");
+    let link =
+        std::fs::read_link(nginx.join("sites-enabled/example.com.conf")).expect("site enabled");
+    assert_eq!(link, site);
+    assert_eq!(
+        std::fs::read_to_string(nginx.join("reloads")).expect("reloaded"),
+        "reloaded\n"
+    );
+    assert!(t.contains(&s.host_fingerprint()), "{t}");
+
+    // Edited on the host: put back, and nginx reloaded again.
+    std::fs::write(&site, "server { }").expect("tamper");
+    ok(run("apply"));
+    assert!(std::fs::read_to_string(&site)
+        .expect("site")
+        .contains("server_name example.com;"));
+    assert_eq!(
+        std::fs::read_to_string(nginx.join("reloads")).expect("reloaded"),
+        "reloaded\nreloaded\n"
+    );
+
+    ok(run("destroy"));
+    assert!(!site.exists());
+    assert!(!nginx.join("sites-enabled/example.com.conf").exists());
 }

@@ -31,13 +31,22 @@ pub fn schema(kind: &str) -> Option<BlockSchema> {
     let s = || AttributeSchema::optional(Type::String);
     let list = || AttributeSchema::optional(Type::list(Type::String));
     Some(match kind {
-        "file" => BlockSchema::new().attr("source", s()).attr("content", s()).attr("destination", AttributeSchema::required(Type::String)),
-        "remote-exec" => BlockSchema::new().attr("inline", list()).attr("script", s()).attr("scripts", list()),
+        "file" => BlockSchema::new()
+            .attr("source", s())
+            .attr("content", s())
+            .attr("destination", AttributeSchema::required(Type::String)),
+        "remote-exec" => BlockSchema::new()
+            .attr("inline", list())
+            .attr("script", s())
+            .attr("scripts", list()),
         "local-exec" => BlockSchema::new()
             .attr("command", AttributeSchema::required(Type::String))
             .attr("working_dir", s())
             .attr("interpreter", list())
-            .attr("environment", AttributeSchema::optional(Type::map(Type::String)))
+            .attr(
+                "environment",
+                AttributeSchema::optional(Type::map(Type::String)),
+            )
             .attr("quiet", AttributeSchema::optional(Type::Bool)),
         _ => return None,
     })
@@ -53,7 +62,11 @@ pub struct Prepared {
 }
 
 /// Checks the kinds and arguments of a resource's provisioners (validate and plan).
-pub fn check(provisioners: &[Provisioner], resource_conn: Option<&Body>, scope: &dyn Scope) -> Diagnostics {
+pub fn check(
+    provisioners: &[Provisioner],
+    resource_conn: Option<&Body>,
+    scope: &dyn Scope,
+) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for p in provisioners {
         match schema(&p.kind) {
@@ -76,13 +89,26 @@ pub fn check(provisioners: &[Provisioner], resource_conn: Option<&Body>, scope: 
 /// Evaluates the provisioners that run at creation (`destroy` false) or destruction,
 /// with `scope` answering `self`. A provisioner's own connection block replaces the
 /// resource's.
-pub fn prepare(provisioners: &[Provisioner], resource_conn: Option<&Body>, scope: &dyn Scope, destroy: bool) -> (Vec<Prepared>, Diagnostics) {
+pub fn prepare(
+    provisioners: &[Provisioner],
+    resource_conn: Option<&Body>,
+    scope: &dyn Scope,
+    destroy: bool,
+) -> (Vec<Prepared>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut out = Vec::new();
     for p in provisioners.iter().filter(|p| p.when_destroy == destroy) {
         let Some(s) = schema(&p.kind) else { continue };
         let mut d = Diagnostics::new();
-        let config = decode_body(&p.body, &s, scope, &[], &p.span, &format!("a provisioner \"{}\" block", p.kind), &mut d);
+        let config = decode_body(
+            &p.body,
+            &s,
+            scope,
+            &[],
+            &p.span,
+            &format!("a provisioner \"{}\" block", p.kind),
+            &mut d,
+        );
         let conn = if p.kind == "local-exec" {
             None
         } else {
@@ -96,14 +122,25 @@ pub fn prepare(provisioners: &[Provisioner], resource_conn: Option<&Body>, scope
                     None
                 }
                 Some(c) => {
-                    let v = decode_body(c, &connection_schema(), scope, &[], &p.span, "a connection block", &mut d);
+                    let v = decode_body(
+                        c,
+                        &connection_schema(),
+                        scope,
+                        &[],
+                        &p.span,
+                        "a connection block",
+                        &mut d,
+                    );
                     if d.has_errors() {
                         None
                     } else {
                         match ConnInfo::from_value(&v) {
                             Ok(ci) => Some(ci),
                             Err(m) => {
-                                d.push(Diagnostic::error("Invalid connection settings", m).with_span(p.span.clone()));
+                                d.push(
+                                    Diagnostic::error("Invalid connection settings", m)
+                                        .with_span(p.span.clone()),
+                                );
                                 None
                             }
                         }
@@ -117,7 +154,13 @@ pub fn prepare(provisioners: &[Provisioner], resource_conn: Option<&Body>, scope
         let bad = d.has_errors();
         diags.extend(d);
         if !bad {
-            out.push(Prepared { kind: p.kind.clone(), config, conn, on_failure_continue: p.on_failure_continue, span: p.span.clone() });
+            out.push(Prepared {
+                kind: p.kind.clone(),
+                config,
+                conn,
+                on_failure_continue: p.on_failure_continue,
+                span: p.span.clone(),
+            });
         }
     }
     (out, diags)
@@ -131,8 +174,15 @@ pub async fn run(addr: &str, list: Vec<Prepared>) -> Diagnostics {
     for p in list {
         let label = format!("{addr} ({})", p.kind);
         crate::progress::line(addr, &format!("Provisioning with '{}'...", p.kind));
-        let quiet = p.config.contains_sensitive() || p.config.get_attr("quiet").and_then(|q| q.as_bool()) == Some(true);
+        let quiet = p.config.contains_sensitive()
+            || p.config.get_attr("quiet").and_then(|q| q.as_bool()) == Some(true);
         let hidden = p.config.contains_sensitive();
+        if hidden {
+            crate::progress::line(
+                &label,
+                "(output suppressed due to sensitive value in config)",
+            );
+        }
         let config = p.config.clone().deep_unmark();
         let result = match p.kind.as_str() {
             "local-exec" => local_exec(&label, &config, quiet).await,
@@ -141,17 +191,34 @@ pub async fn run(addr: &str, list: Vec<Prepared>) -> Diagnostics {
                 let secrets = conn_secrets(&conn);
                 let kind = kind.to_string();
                 let label2 = label.clone();
-                let r = tokio::task::spawn_blocking(move || remote(&kind, &label2, &config, &conn, quiet)).await;
+                let r = tokio::task::spawn_blocking(move || {
+                    remote(&kind, &label2, &config, &conn, quiet)
+                })
+                .await;
                 match r {
                     Ok(r) => r.map_err(|f| f.redacted(&secrets)),
-                    Err(e) => Err(Failure { summary: "Provisioner failed".into(), detail: format!("The provisioner task failed: {e}"), help: None }),
+                    Err(e) => Err(Failure {
+                        summary: "Provisioner failed".into(),
+                        detail: format!("The provisioner task failed: {e}"),
+                        help: None,
+                    }),
                 }
             }
         };
         if let Err(f) = result {
-            let detail = if hidden { format!("{addr}: the provisioner failed; its details are hidden because its configuration contains sensitive values.") } else { format!("{addr}: {}", f.detail) };
+            let detail = if hidden {
+                format!("{addr}: the provisioner failed; its details are hidden because its configuration contains sensitive values.")
+            } else {
+                format!("{addr}: {}", f.detail)
+            };
             if p.on_failure_continue {
-                diags.push(Diagnostic::warning(format!("{} (continuing: on_failure = continue)", f.summary), detail).with_span(p.span.clone()));
+                diags.push(
+                    Diagnostic::warning(
+                        format!("{} (continuing: on_failure = continue)", f.summary),
+                        detail,
+                    )
+                    .with_span(p.span.clone()),
+                );
                 continue;
             }
             let mut d = Diagnostic::error(f.summary, detail).with_span(p.span.clone());
@@ -179,7 +246,11 @@ impl Failure {
         self
     }
     fn ssh(e: SshError) -> Failure {
-        Failure { summary: e.summary().to_string(), detail: e.to_string(), help: e.help().map(|h| h.to_string()) }
+        Failure {
+            summary: e.summary().to_string(),
+            detail: e.to_string(),
+            help: e.help().map(|h| h.to_string()),
+        }
     }
     fn command(what: &str, out_status: i32, tail: &[String]) -> Failure {
         let mut detail = format!("{what} exited with status {out_status}.");
@@ -189,18 +260,33 @@ impl Failure {
                 detail.push_str(&format!("  {l}\n"));
             }
         }
-        Failure { summary: "Provisioner command failed".into(), detail, help: None }
+        Failure {
+            summary: "Provisioner command failed".into(),
+            detail,
+            help: None,
+        }
     }
 }
 
 fn conn_secrets(c: &ConnInfo) -> Vec<String> {
-    let mut v: Vec<String> = std::iter::once(&c.target).chain(c.bastion.iter()).flat_map(|e| e.password.iter().chain(e.private_key.iter()).cloned()).filter(|s| !s.is_empty()).collect();
+    let mut v: Vec<String> = std::iter::once(&c.target)
+        .chain(c.bastion.iter())
+        .flat_map(|e| e.password.iter().chain(e.private_key.iter()).cloned())
+        .filter(|s| !s.is_empty())
+        .collect();
     v.sort_by_key(|s| std::cmp::Reverse(s.len()));
     v
 }
 
 fn strs(v: &Value, name: &str) -> Vec<String> {
-    v.get_attr(name).and_then(|l| l.as_seq()).map(|l| l.iter().filter_map(|x| x.as_str().map(|s| s.to_string())).collect()).unwrap_or_default()
+    v.get_attr(name)
+        .and_then(|l| l.as_seq())
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(|s| s.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn str_of<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
@@ -208,7 +294,13 @@ fn str_of<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
 }
 
 /// `file` and `remote-exec` (blocking: runs on the blocking pool).
-fn remote(kind: &str, label: &str, config: &Value, conn: &ConnInfo, quiet: bool) -> Result<(), Failure> {
+fn remote(
+    kind: &str,
+    label: &str,
+    config: &Value,
+    conn: &ConnInfo,
+    quiet: bool,
+) -> Result<(), Failure> {
     let secrets = conn_secrets(conn);
     let emit = |line: &str| {
         if !quiet {
@@ -219,12 +311,11 @@ fn remote(kind: &str, label: &str, config: &Value, conn: &ConnInfo, quiet: bool)
             crate::progress::line(label, &l);
         }
     };
-    if quiet && config.contains_sensitive() {
-        crate::progress::line(label, "(output suppressed due to sensitive value in config)");
-    }
     match kind {
         "file" => {
-            let dest = str_of(config, "destination").unwrap_or_default().to_string();
+            let dest = str_of(config, "destination")
+                .unwrap_or_default()
+                .to_string();
             let uploads = file_uploads(config, &dest)?;
             let r = with_host(conn, None, label, |h| {
                 for (remote_path, bytes) in &uploads {
@@ -238,33 +329,61 @@ fn remote(kind: &str, label: &str, config: &Value, conn: &ConnInfo, quiet: bool)
             let mut scripts: Vec<(String, String)> = Vec::new();
             let inline = strs(config, "inline");
             if !inline.is_empty() {
-                scripts.push(("the inline commands".into(), format!("{}\n", inline.join("\n"))));
+                scripts.push((
+                    "the inline commands".into(),
+                    format!("{}\n", inline.join("\n")),
+                ));
             }
-            let files: Vec<String> = str_of(config, "script").map(|s| vec![s.to_string()]).unwrap_or_else(|| strs(config, "scripts"));
+            let files: Vec<String> = str_of(config, "script")
+                .map(|s| vec![s.to_string()])
+                .unwrap_or_else(|| strs(config, "scripts"));
             for f in files {
-                let text = std::fs::read_to_string(&f).map_err(|e| Failure { summary: "Cannot read provisioner script".into(), detail: format!("Cannot read {f}: {e}."), help: None })?;
+                let text = std::fs::read_to_string(&f).map_err(|e| Failure {
+                    summary: "Cannot read provisioner script".into(),
+                    detail: format!("Cannot read {f}: {e}."),
+                    help: None,
+                })?;
                 scripts.push((format!("the script {f}"), text));
             }
             if scripts.is_empty() {
-                return Err(Failure { summary: "Nothing to run".into(), detail: "The remote-exec provisioner needs `inline`, `script` or `scripts`.".into(), help: None });
+                return Err(Failure {
+                    summary: "Nothing to run".into(),
+                    detail: "The remote-exec provisioner needs `inline`, `script` or `scripts`."
+                        .into(),
+                    help: None,
+                });
             }
             for (what, text) in scripts {
-                let path = conn.script_path.replace("%RAND%", &format!("{}", rand::random::<u32>()));
+                let path = conn
+                    .script_path
+                    .replace("%RAND%", &format!("{}", rand::random::<u32>()));
                 let q = crate::ssh::shell_quote(&path);
                 let r = with_host(conn, None, label, |h| {
                     h.upload(&path, text.as_bytes(), Some("0700"), None, None)?;
-                    let out = h.exec(&format!("{q}; rc=$?; rm -f -- {q}; exit $rc"), None, &mut |_, l| emit(l))?;
+                    let out = h.exec(
+                        &format!("{q}; rc=$?; rm -f -- {q}; exit $rc"),
+                        None,
+                        &mut |_, l| emit(l),
+                    )?;
                     Ok::<ExecOutput, OpError>(out)
                 });
                 let (out, _) = r.map_err(Failure::ssh)?;
                 if out.status != 0 {
-                    let what = if what == "the inline commands" { format!("The inline commands\n  {}\n", inline.join("\n  ")) } else { what };
+                    let what = if what == "the inline commands" {
+                        format!("The inline commands\n  {}\n", inline.join("\n  "))
+                    } else {
+                        what
+                    };
                     return Err(Failure::command(&what, out.status, &out.tail));
                 }
             }
             Ok(())
         }
-        other => Err(Failure { summary: "Unsupported provisioner".into(), detail: format!("No provisioner {other}."), help: None }),
+        other => Err(Failure {
+            summary: "Unsupported provisioner".into(),
+            detail: format!("No provisioner {other}."),
+            help: None,
+        }),
     }
 }
 
@@ -276,15 +395,33 @@ fn file_uploads(config: &Value, dest: &str) -> Result<Vec<(String, Vec<u8>)>, Fa
         return Ok(vec![(dest.to_string(), c.as_bytes().to_vec())]);
     }
     let Some(src) = str_of(config, "source") else {
-        return Err(Failure { summary: "Nothing to upload".into(), detail: "The file provisioner needs `source` or `content`.".into(), help: None });
+        return Err(Failure {
+            summary: "Nothing to upload".into(),
+            detail: "The file provisioner needs `source` or `content`.".into(),
+            help: None,
+        });
     };
-    let read_err = |p: &Path, e: std::io::Error| Failure { summary: "Cannot read file to upload".into(), detail: format!("Cannot read {}: {e}.", p.display()), help: None };
+    let read_err = |p: &Path, e: std::io::Error| Failure {
+        summary: "Cannot read file to upload".into(),
+        detail: format!("Cannot read {}: {e}.", p.display()),
+        help: None,
+    };
     let sp = PathBuf::from(src);
     if !sp.is_dir() {
         let bytes = std::fs::read(&sp).map_err(|e| read_err(&sp, e))?;
         return Ok(vec![(dest.to_string(), bytes)]);
     }
-    let base = if src.ends_with('/') { dest.trim_end_matches('/').to_string() } else { format!("{}/{}", dest.trim_end_matches('/'), sp.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()) };
+    let base = if src.ends_with('/') {
+        dest.trim_end_matches('/').to_string()
+    } else {
+        format!(
+            "{}/{}",
+            dest.trim_end_matches('/'),
+            sp.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        )
+    };
     let mut out = Vec::new();
     let mut stack = vec![(sp.clone(), base)];
     while let Some((dir, remote)) = stack.pop() {
@@ -314,7 +451,11 @@ async fn local_exec(label: &str, config: &Value, quiet: bool) -> Result<(), Fail
         interp = vec!["/bin/sh".into(), "-c".into()];
     }
     let mut cmd = tokio::process::Command::new(&interp[0]);
-    cmd.args(&interp[1..]).arg(&command).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd.args(&interp[1..])
+        .arg(&command)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     if let Some(wd) = str_of(config, "working_dir") {
         cmd.current_dir(wd);
     }
@@ -325,7 +466,11 @@ async fn local_exec(label: &str, config: &Value, quiet: bool) -> Result<(), Fail
             }
         }
     }
-    let mut child = cmd.spawn().map_err(|e| Failure { summary: "Cannot run local-exec command".into(), detail: format!("Starting {} failed: {e}.", interp[0]), help: None })?;
+    let mut child = cmd.spawn().map_err(|e| Failure {
+        summary: "Cannot run local-exec command".into(),
+        detail: format!("Starting {} failed: {e}.", interp[0]),
+        help: None,
+    })?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let out = child.stdout.take().map(|s| {
         let tx = tx.clone();
@@ -359,10 +504,18 @@ async fn local_exec(label: &str, config: &Value, quiet: bool) -> Result<(), Fail
     for h in [out, err].into_iter().flatten() {
         let _ = h.await;
     }
-    let status = child.wait().await.map_err(|e| Failure { summary: "local-exec failed".into(), detail: e.to_string(), help: None })?;
+    let status = child.wait().await.map_err(|e| Failure {
+        summary: "local-exec failed".into(),
+        detail: e.to_string(),
+        help: None,
+    })?;
     if !status.success() {
         let code = status.code().unwrap_or(-1);
-        return Err(Failure::command(&format!("The command\n  {command}\n"), code, &tail));
+        return Err(Failure::command(
+            &format!("The command\n  {command}\n"),
+            code,
+            &tail,
+        ));
     }
     Ok(())
 }
@@ -379,20 +532,51 @@ mod tests {
         std::fs::write(d.path().join("site/css/a.css"), "a").expect("write");
         let src = d.path().join("site");
         let with = Value::object([("source", Value::from(format!("{}/", src.display())))]);
-        let paths: Vec<String> = file_uploads(&with, "/var/www").expect("uploads").into_iter().map(|(p, _)| p).collect();
+        let paths: Vec<String> = file_uploads(&with, "/var/www")
+            .expect("uploads")
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
         assert_eq!(paths, vec!["/var/www/css/a.css", "/var/www/index.html"]);
         let without = Value::object([("source", Value::from(src.display().to_string()))]);
-        let paths: Vec<String> = file_uploads(&without, "/var/www").expect("uploads").into_iter().map(|(p, _)| p).collect();
-        assert_eq!(paths, vec!["/var/www/site/css/a.css", "/var/www/site/index.html"]);
+        let paths: Vec<String> = file_uploads(&without, "/var/www")
+            .expect("uploads")
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            paths,
+            vec!["/var/www/site/css/a.css", "/var/www/site/index.html"]
+        );
     }
 
     #[tokio::test]
     async fn local_exec_failure_names_command_and_status() {
-        let cfg = Value::object([("command", Value::from("echo first; echo second >&2; exit 4"))]);
-        let f = local_exec("x (local-exec)", &cfg, true).await.err().expect("fails");
-        assert!(f.detail.contains("exit 4") && f.detail.contains("status 4"), "{}", f.detail);
-        assert!(f.detail.contains("first") && f.detail.contains("second"), "{}", f.detail);
-        let ok = Value::object([("command", Value::from("test \"$GREETING\" = hi")), ("environment", Value::Map([("GREETING".to_string(), Value::from("hi"))].into()))]);
+        let cfg = Value::object([(
+            "command",
+            Value::from("echo first; echo second >&2; exit 4"),
+        )]);
+        let f = local_exec("x (local-exec)", &cfg, true)
+            .await
+            .err()
+            .expect("fails");
+        assert!(
+            f.detail.contains("exit 4") && f.detail.contains("status 4"),
+            "{}",
+            f.detail
+        );
+        assert!(
+            f.detail.contains("first") && f.detail.contains("second"),
+            "{}",
+            f.detail
+        );
+        let ok = Value::object([
+            ("command", Value::from("test \"$GREETING\" = hi")),
+            (
+                "environment",
+                Value::Map([("GREETING".to_string(), Value::from("hi"))].into()),
+            ),
+        ]);
         assert!(local_exec("x", &ok, true).await.is_ok());
     }
 }

@@ -26,12 +26,23 @@ impl Drop for Tunnel {
 
 /// Opens a channel from the bastion to `host:port` and returns the socket the target's
 /// session should use.
-pub fn open(bastion: ssh2::Session, bastion_tcp: TcpStream, host: &str, port: u16) -> Result<(UnixStream, Tunnel), SshError> {
+pub fn open(
+    bastion: ssh2::Session,
+    bastion_tcp: TcpStream,
+    host: &str,
+    port: u16,
+) -> Result<(UnixStream, Tunnel), SshError> {
     let channel = bastion
         .channel_direct_tcpip(host, port, None)
-        .map_err(|e| SshError::Session(format!("The bastion could not open a connection to {host}:{port}: {e}")))?;
-    let (ours, theirs) = UnixStream::pair().map_err(|e| SshError::Session(format!("Cannot create a socket pair: {e}")))?;
-    ours.set_nonblocking(true).map_err(|e| SshError::Session(e.to_string()))?;
+        .map_err(|e| {
+            SshError::Session(format!(
+                "The bastion could not open a connection to {host}:{port}: {e}"
+            ))
+        })?;
+    let (ours, theirs) = UnixStream::pair()
+        .map_err(|e| SshError::Session(format!("Cannot create a socket pair: {e}")))?;
+    ours.set_nonblocking(true)
+        .map_err(|e| SshError::Session(e.to_string()))?;
     bastion.set_blocking(false);
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -43,14 +54,27 @@ pub fn open(bastion: ssh2::Session, bastion_tcp: TcpStream, host: &str, port: u1
 }
 
 fn wait_readable(fds: &[i32], ms: i32) {
-    let mut p: Vec<libc::pollfd> = fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
+    let mut p: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
     // SAFETY: `p` is a valid, exclusively borrowed array of `p.len()` pollfd structs.
     unsafe {
         libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, ms);
     }
 }
 
-fn pump(session: ssh2::Session, tcp: TcpStream, mut channel: ssh2::Channel, mut local: UnixStream, stop: Arc<AtomicBool>) {
+fn pump(
+    session: ssh2::Session,
+    tcp: TcpStream,
+    mut channel: ssh2::Channel,
+    mut local: UnixStream,
+    stop: Arc<AtomicBool>,
+) {
     let mut buf = vec![0u8; 32 * 1024];
     // Bytes read from the target's side, not yet accepted by the channel.
     let mut to_remote: Vec<u8> = Vec::new();
@@ -111,7 +135,11 @@ fn pump(session: ssh2::Session, tcp: TcpStream, mut channel: ssh2::Channel, mut 
     let _ = session.set_blocking(true);
 }
 
-fn write_all_nonblocking(w: &mut UnixStream, mut data: &[u8], stop: &AtomicBool) -> std::io::Result<()> {
+fn write_all_nonblocking(
+    w: &mut UnixStream,
+    mut data: &[u8],
+    stop: &AtomicBool,
+) -> std::io::Result<()> {
     while !data.is_empty() {
         match w.write(data) {
             Ok(0) => return Err(ErrorKind::WriteZero.into()),

@@ -65,7 +65,10 @@ impl fmt::Debug for Endpoint {
             .field("port", &self.port)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<sensitive>"))
-            .field("private_key", &self.private_key.as_ref().map(|_| "<sensitive>"))
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|_| "<sensitive>"),
+            )
             .field("agent", &self.agent)
             .field("host_key", &self.host_key)
             .finish()
@@ -83,15 +86,25 @@ pub struct ConnInfo {
 }
 
 fn str_attr(v: &Value, name: &str) -> Option<String> {
-    v.get_attr(name).and_then(|x| x.as_str()).map(|s| s.to_string()).filter(|s| !s.is_empty())
+    v.get_attr(name)
+        .and_then(|x| x.as_str())
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty())
 }
 
 fn port_attr(v: &Value, name: &str) -> Result<Option<u16>, String> {
-    let Some(x) = v.get_attr(name).filter(|x| !x.is_null()) else { return Ok(None) };
-    let n = x.as_number().and_then(|n| n.as_i64()).or_else(|| x.as_str().and_then(|s| s.parse().ok()));
+    let Some(x) = v.get_attr(name).filter(|x| !x.is_null()) else {
+        return Ok(None);
+    };
+    let n = x
+        .as_number()
+        .and_then(|n| n.as_i64())
+        .or_else(|| x.as_str().and_then(|s| s.parse().ok()));
     match n.and_then(|n| u16::try_from(n).ok()) {
         Some(p) if p > 0 => Ok(Some(p)),
-        _ => Err(format!("The argument \"{name}\" must be a port number between 1 and 65535.")),
+        _ => Err(format!(
+            "The argument \"{name}\" must be a port number between 1 and 65535."
+        )),
     }
 }
 
@@ -104,13 +117,17 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     let mut total = 0f64;
     let mut rest = s;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_len == 0 {
             return None;
         }
         let n: f64 = rest[..num_len].parse().ok()?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let factor = match &rest[..unit_len] {
             "ms" => 0.001,
             "s" => 1.0,
@@ -140,7 +157,9 @@ impl ConnInfo {
             }
         }
         if str_attr(&v, "certificate").is_some() {
-            return Err("SSH certificates are not supported yet; use `private_key` or the agent.".into());
+            return Err(
+                "SSH certificates are not supported yet; use `private_key` or the agent.".into(),
+            );
         }
         let host = str_attr(&v, "host").ok_or("The connection block needs a `host`.")?;
         let port = port_attr(&v, "port")?.unwrap_or(22);
@@ -151,9 +170,19 @@ impl ConnInfo {
             Some(a) => a,
             None => private_key.is_none(),
         };
-        let target = Endpoint { host, port, user, password, private_key, agent, agent_identity: str_attr(&v, "agent_identity"), host_key: str_attr(&v, "host_key") };
+        let target = Endpoint {
+            host,
+            port,
+            user,
+            password,
+            private_key,
+            agent,
+            agent_identity: str_attr(&v, "agent_identity"),
+            host_key: str_attr(&v, "host_key"),
+        };
         let bastion = str_attr(&v, "bastion_host").map(|bh| {
-            let private_key = str_attr(&v, "bastion_private_key").or_else(|| target.private_key.clone());
+            let private_key =
+                str_attr(&v, "bastion_private_key").or_else(|| target.private_key.clone());
             Ok::<_, String>(Endpoint {
                 host: bh,
                 port: port_attr(&v, "bastion_port")?.unwrap_or(target.port),
@@ -167,14 +196,25 @@ impl ConnInfo {
         });
         let bastion = bastion.transpose()?;
         let timeout = match str_attr(&v, "timeout") {
-            Some(t) => parse_duration(&t).ok_or_else(|| format!("The timeout \"{t}\" is not a duration like \"30s\", \"5m\" or \"1h\"."))?,
+            Some(t) => parse_duration(&t).ok_or_else(|| {
+                format!("The timeout \"{t}\" is not a duration like \"30s\", \"5m\" or \"1h\".")
+            })?,
             None => DEFAULT_TIMEOUT,
         };
         let known_hosts_file = match str_attr(&v, "known_hosts_file") {
             Some(p) => Some(expand_home(&p)),
-            None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".ssh/known_hosts")).filter(|p| p.exists()),
+            None => std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".ssh/known_hosts"))
+                .filter(|p| p.exists()),
         };
-        Ok(ConnInfo { target, bastion, known_hosts_file, timeout, script_path: str_attr(&v, "script_path").unwrap_or_else(|| "/tmp/terraform_%RAND%.sh".into()) })
+        Ok(ConnInfo {
+            target,
+            bastion,
+            known_hosts_file,
+            timeout,
+            script_path: str_attr(&v, "script_path")
+                .unwrap_or_else(|| "/tmp/terraform_%RAND%.sh".into()),
+        })
     }
 }
 
@@ -202,14 +242,21 @@ mod tests {
 
     #[test]
     fn defaults_and_bastion_inheritance() {
-        let v = Value::object([("host", Value::from("10.0.0.5")), ("private_key", Value::from("KEY").mark_sensitive()), ("bastion_host", Value::from("jump"))]);
+        let v = Value::object([
+            ("host", Value::from("10.0.0.5")),
+            ("private_key", Value::from("KEY").mark_sensitive()),
+            ("bastion_host", Value::from("jump")),
+        ]);
         let c = ConnInfo::from_value(&v).expect("decodes");
         assert_eq!(c.target.port, 22);
         assert_eq!(c.target.user, "root");
         assert!(!c.target.agent);
         assert_eq!(c.timeout, DEFAULT_TIMEOUT);
         let b = c.bastion.clone().expect("bastion");
-        assert_eq!((b.host.as_str(), b.port, b.user.as_str()), ("jump", 22, "root"));
+        assert_eq!(
+            (b.host.as_str(), b.port, b.user.as_str()),
+            ("jump", 22, "root")
+        );
         assert_eq!(b.private_key.as_deref(), Some("KEY"));
         // Debug output never shows the key.
         assert!(!format!("{c:?}").contains("KEY"));

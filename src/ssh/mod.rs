@@ -28,9 +28,18 @@ use std::fmt;
 #[derive(Debug, Clone)]
 pub enum SshError {
     /// The host presented a key that differs from the trusted one: never retried.
-    HostKeyMismatch { host: String, expected: String, actual: String, source: String },
+    HostKeyMismatch {
+        host: String,
+        expected: String,
+        actual: String,
+        source: String,
+    },
     /// Gave up waiting for the host (connect, handshake or authentication kept failing).
-    Timeout { what: String, last: String, secs: u64 },
+    Timeout {
+        what: String,
+        last: String,
+        secs: u64,
+    },
     /// Connection settings that cannot work (no host, unreadable key, ...).
     Config(String),
     /// A failure talking to a connected host.

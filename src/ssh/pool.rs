@@ -66,25 +66,40 @@ fn forget(info: &ConnInfo) {
 /// A session to the host of `info`: the pooled one when there is one (its key checked
 /// again against `recorded`), else a new connection, retried until `info.timeout` while
 /// the host is unreachable or refuses us. `label` prefixes the progress messages.
-pub fn connect(info: &ConnInfo, recorded: Option<&str>, label: &str) -> Result<Arc<Host>, SshError> {
+pub fn connect(
+    info: &ConnInfo,
+    recorded: Option<&str>,
+    label: &str,
+) -> Result<Arc<Host>, SshError> {
     if let Some(h) = pooled(info) {
         if let Some(r) = recorded.filter(|r| !r.is_empty() && *r != h.key.fingerprint) {
             if h.key.trust != hostkey::Trust::Pinned && h.key.trust != hostkey::Trust::KnownHosts {
-                return Err(SshError::HostKeyMismatch { host: info.target.host.clone(), expected: r.to_string(), actual: h.key.fingerprint.clone(), source: "recorded in the state on first use".into() });
+                return Err(SshError::HostKeyMismatch {
+                    host: info.target.host.clone(),
+                    expected: r.to_string(),
+                    actual: h.key.fingerprint.clone(),
+                    source: "recorded in the state on first use".into(),
+                });
             }
         }
         return Ok(h);
     }
     let h = Arc::new(connect_new(info, recorded, label)?);
     if let Ok(mut p) = POOL.lock() {
-        p.get_or_insert_with(HashMap::new).insert(info.clone(), h.clone());
+        p.get_or_insert_with(HashMap::new)
+            .insert(info.clone(), h.clone());
     }
     Ok(h)
 }
 
 /// Runs `f` on the host, reconnecting once when a pooled session turned out dead (the
 /// host rebooted, or sshd was restarted).
-pub fn with_host<T>(info: &ConnInfo, recorded: Option<&str>, label: &str, f: impl Fn(&Host) -> Result<T, OpError>) -> Result<(T, HostKeyCheck), SshError> {
+pub fn with_host<T>(
+    info: &ConnInfo,
+    recorded: Option<&str>,
+    label: &str,
+    f: impl Fn(&Host) -> Result<T, OpError>,
+) -> Result<(T, HostKeyCheck), SshError> {
     let h = connect(info, recorded, label)?;
     match f(&h) {
         Ok(t) => Ok((t, h.key.clone())),
@@ -93,7 +108,9 @@ pub fn with_host<T>(info: &ConnInfo, recorded: Option<&str>, label: &str, f: imp
             let h = connect(info, recorded, label)?;
             match f(&h) {
                 Ok(t) => Ok((t, h.key.clone())),
-                Err(OpError::Dead(m)) | Err(OpError::Failed(SshError::Session(m))) => Err(SshError::Session(m)),
+                Err(OpError::Dead(m)) | Err(OpError::Failed(SshError::Session(m))) => {
+                    Err(SshError::Session(m))
+                }
                 Err(OpError::Failed(e)) => Err(e),
             }
         }
@@ -110,7 +127,10 @@ pub enum OpError {
 }
 
 fn tcp_connect(host: &str, port: u16, limit: Duration) -> Result<TcpStream, String> {
-    let addrs: Vec<_> = (host, port).to_socket_addrs().map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
     let mut last = format!("{host} has no address");
     for a in addrs {
         match TcpStream::connect_timeout(&a, limit.max(Duration::from_millis(100))) {
@@ -127,14 +147,36 @@ enum Attempt {
     Fatal(SshError),
 }
 
-fn handshake(stream: impl std::os::fd::AsRawFd + 'static, ep: &Endpoint, known_hosts: Option<&std::path::Path>, recorded: Option<&str>, limit: Duration) -> Result<(ssh2::Session, HostKeyCheck), Attempt> {
+fn handshake(
+    stream: impl std::os::fd::AsRawFd + 'static,
+    ep: &Endpoint,
+    known_hosts: Option<&std::path::Path>,
+    recorded: Option<&str>,
+    limit: Duration,
+) -> Result<(ssh2::Session, HostKeyCheck), Attempt> {
     let mut s = ssh2::Session::new().map_err(|e| Attempt::Retry(e.to_string()))?;
     s.set_tcp_stream(stream);
     s.set_timeout(limit.as_millis().clamp(1000, 60_000) as u32);
-    s.handshake().map_err(|e| Attempt::Retry(format!("SSH handshake with {}:{} failed: {e}", ep.host, ep.port)))?;
-    let (blob, _) = s.host_key().ok_or_else(|| Attempt::Retry("the host sent no host key".into()))?;
+    s.handshake().map_err(|e| {
+        Attempt::Retry(format!(
+            "SSH handshake with {}:{} failed: {e}",
+            ep.host, ep.port
+        ))
+    })?;
+    let (blob, _) = s
+        .host_key()
+        .ok_or_else(|| Attempt::Retry("the host sent no host key".into()))?;
     let blob = blob.to_vec();
-    let key = hostkey::verify(&ep.host, ep.port, &blob, ep.host_key.as_deref(), known_hosts, recorded, &s).map_err(Attempt::Fatal)?;
+    let key = hostkey::verify(
+        &ep.host,
+        ep.port,
+        &blob,
+        ep.host_key.as_deref(),
+        known_hosts,
+        recorded,
+        &s,
+    )
+    .map_err(Attempt::Fatal)?;
     authenticate(&s, ep).map_err(Attempt::Retry)?;
     // Commands may run for long; only the connection phase is bounded.
     s.set_timeout(0);
@@ -154,7 +196,14 @@ fn authenticate(s: &ssh2::Session, ep: &Endpoint) -> Result<(), String> {
         if let Ok(mut agent) = s.agent() {
             if agent.connect().is_ok() && agent.list_identities().is_ok() {
                 for id in agent.identities().unwrap_or_default() {
-                    if ep.agent_identity.as_deref().map(|want| id.comment() == want).unwrap_or(true) && agent.userauth(&ep.user, &id).is_ok() && s.authenticated() {
+                    if ep
+                        .agent_identity
+                        .as_deref()
+                        .map(|want| id.comment() == want)
+                        .unwrap_or(true)
+                        && agent.userauth(&ep.user, &id).is_ok()
+                        && s.authenticated()
+                    {
                         let _ = agent.disconnect();
                         return Ok(());
                     }
@@ -172,7 +221,11 @@ fn authenticate(s: &ssh2::Session, ep: &Endpoint) -> Result<(), String> {
     if tried.is_empty() {
         return Err(format!("no way to authenticate as {}: set `private_key` or `password`, or run an ssh-agent (SSH_AUTH_SOCK)", ep.user));
     }
-    Err(format!("authentication as {} was refused (tried {})", ep.user, tried.join(", ")))
+    Err(format!(
+        "authentication as {} was refused (tried {})",
+        ep.user,
+        tried.join(", ")
+    ))
 }
 
 fn attempt(info: &ConnInfo, recorded: Option<&str>, limit: Duration) -> Result<Host, Attempt> {
@@ -183,19 +236,33 @@ fn attempt(info: &ConnInfo, recorded: Option<&str>, limit: Duration) -> Result<H
         None => {
             let tcp = tcp_connect(&t.host, t.port, limit).map_err(Attempt::Retry)?;
             let (session, key) = handshake(tcp, t, kh, recorded, limit)?;
-            Ok(Host { session: Mutex::new(session), key, name, _tunnel: None, _bastion: None })
+            Ok(Host {
+                session: Mutex::new(session),
+                key,
+                name,
+                _tunnel: None,
+                _bastion: None,
+            })
         }
         Some(b) => {
-            let tcp = tcp_connect(&b.host, b.port, limit).map_err(|e| Attempt::Retry(format!("bastion {}: {e}", b.display())))?;
+            let tcp = tcp_connect(&b.host, b.port, limit)
+                .map_err(|e| Attempt::Retry(format!("bastion {}: {e}", b.display())))?;
             let poll_fd = tcp.try_clone().map_err(|e| Attempt::Retry(e.to_string()))?;
             // The bastion's key is pinned or in known_hosts, or trusted for this run.
             let (bs, _) = handshake(tcp, b, kh, None, limit).map_err(|a| match a {
                 Attempt::Retry(m) => Attempt::Retry(format!("bastion {}: {m}", b.display())),
                 f => f,
             })?;
-            let (sock, tunnel) = bastion::open(bs.clone(), poll_fd, &t.host, t.port).map_err(|e| Attempt::Retry(e.to_string()))?;
+            let (sock, tunnel) = bastion::open(bs.clone(), poll_fd, &t.host, t.port)
+                .map_err(|e| Attempt::Retry(e.to_string()))?;
             let (session, key) = handshake(sock, t, kh, recorded, limit)?;
-            Ok(Host { session: Mutex::new(session), key, name: format!("{name} via {}", b.display()), _tunnel: Some(tunnel), _bastion: Some(bs) })
+            Ok(Host {
+                session: Mutex::new(session),
+                key,
+                name: format!("{name} via {}", b.display()),
+                _tunnel: Some(tunnel),
+                _bastion: Some(bs),
+            })
         }
     }
 }
@@ -204,7 +271,11 @@ fn connect_new(info: &ConnInfo, recorded: Option<&str>, label: &str) -> Result<H
     let start = Instant::now();
     let deadline = start + info.timeout;
     let what = match &info.bastion {
-        Some(b) => format!("SSH on {} via bastion {}", info.target.display(), b.display()),
+        Some(b) => format!(
+            "SSH on {} via bastion {}",
+            info.target.display(),
+            b.display()
+        ),
         None => format!("SSH on {}", info.target.display()),
     };
     let mut delay = Duration::from_millis(250);
@@ -223,10 +294,21 @@ fn connect_new(info: &ConnInfo, recorded: Option<&str>, label: &str) -> Result<H
             Err(Attempt::Retry(last)) => {
                 let now = Instant::now();
                 if now + delay >= deadline {
-                    return Err(SshError::Timeout { what, last, secs: info.timeout.as_secs() });
+                    return Err(SshError::Timeout {
+                        what,
+                        last,
+                        secs: info.timeout.as_secs(),
+                    });
                 }
                 if !reported || now.duration_since(last_report) >= Duration::from_secs(10) {
-                    crate::progress::line(label, &format!("Waiting for {what} ({}s elapsed, timeout {}s): {last}", now.duration_since(start).as_secs(), info.timeout.as_secs()));
+                    crate::progress::line(
+                        label,
+                        &format!(
+                            "Waiting for {what} ({}s elapsed, timeout {}s): {last}",
+                            now.duration_since(start).as_secs(),
+                            info.timeout.as_secs()
+                        ),
+                    );
                     reported = true;
                     last_report = now;
                 }
@@ -240,14 +322,30 @@ fn connect_new(info: &ConnInfo, recorded: Option<&str>, label: &str) -> Result<H
 impl Host {
     /// Runs `command` (through the login shell), feeding `stdin` when given, and hands
     /// each line of output to `on_line(is_stderr, line)` as it arrives.
-    pub fn exec(&self, command: &str, stdin: Option<&[u8]>, on_line: &mut dyn FnMut(bool, &str)) -> Result<ExecOutput, OpError> {
-        let s = self.session.lock().map_err(|_| OpError::Failed(SshError::Session("the session lock is poisoned".into())))?;
+    pub fn exec(
+        &self,
+        command: &str,
+        stdin: Option<&[u8]>,
+        on_line: &mut dyn FnMut(bool, &str),
+    ) -> Result<ExecOutput, OpError> {
+        let s = self.session.lock().map_err(|_| {
+            OpError::Failed(SshError::Session("the session lock is poisoned".into()))
+        })?;
         s.set_blocking(true);
-        let mut ch = s.channel_session().map_err(|e| OpError::Dead(format!("Cannot open a channel to {}: {e}", self.name)))?;
-        let failed = |what: &str, e: &dyn std::fmt::Display| OpError::Failed(SshError::Session(format!("{what} on {} failed: {e}", self.name)));
-        ch.exec(command).map_err(|e| failed("Starting a command", &e))?;
+        let mut ch = s
+            .channel_session()
+            .map_err(|e| OpError::Dead(format!("Cannot open a channel to {}: {e}", self.name)))?;
+        let failed = |what: &str, e: &dyn std::fmt::Display| {
+            OpError::Failed(SshError::Session(format!(
+                "{what} on {} failed: {e}",
+                self.name
+            )))
+        };
+        ch.exec(command)
+            .map_err(|e| failed("Starting a command", &e))?;
         if let Some(input) = stdin {
-            ch.write_all(input).map_err(|e| failed("Sending input", &e))?;
+            ch.write_all(input)
+                .map_err(|e| failed("Sending input", &e))?;
         }
         ch.send_eof().map_err(|e| failed("Sending input", &e))?;
         let mut out = ExecOutput::default();
@@ -258,7 +356,11 @@ impl Host {
             loop {
                 let mut got = false;
                 for is_err in [false, true] {
-                    let r = if is_err { ch.stderr().read(&mut buf) } else { ch.read(&mut buf) };
+                    let r = if is_err {
+                        ch.stderr().read(&mut buf)
+                    } else {
+                        ch.read(&mut buf)
+                    };
                     match r {
                         Ok(0) => {}
                         Ok(n) => {
@@ -289,14 +391,24 @@ impl Host {
                 emit(&mut out, is_err, &String::from_utf8_lossy(&pend), on_line);
             }
         }
-        ch.wait_close().map_err(|e| failed("Closing the channel", &e))?;
-        out.status = ch.exit_status().map_err(|e| failed("Reading the exit status", &e))?;
+        ch.wait_close()
+            .map_err(|e| failed("Closing the channel", &e))?;
+        out.status = ch
+            .exit_status()
+            .map_err(|e| failed("Reading the exit status", &e))?;
         Ok(out)
     }
 
     /// Writes `content` to `path` atomically (a temporary file in the same directory,
     /// renamed), creating parent directories, with `mode` and `owner:group` when given.
-    pub fn upload(&self, path: &str, content: &[u8], mode: Option<&str>, owner: Option<&str>, group: Option<&str>) -> Result<(), OpError> {
+    pub fn upload(
+        &self,
+        path: &str,
+        content: &[u8],
+        mode: Option<&str>,
+        owner: Option<&str>,
+        group: Option<&str>,
+    ) -> Result<(), OpError> {
         let q = super::shell_quote;
         let tmp = format!("{path}.terrane-{}", uuid::Uuid::new_v4().simple());
         let dir = match path.rfind('/') {
@@ -309,18 +421,35 @@ impl Host {
             cmd.push_str(&format!(" && chmod {} {}", q(m), q(&tmp)));
         } else {
             // Keep the mode of a file being replaced; new files get 0644.
-            cmd.push_str(&format!(" && {{ chmod --reference={} {} 2>/dev/null || chmod 0644 {}; }}", q(path), q(&tmp), q(&tmp)));
+            cmd.push_str(&format!(
+                " && {{ chmod --reference={} {} 2>/dev/null || chmod 0644 {}; }}",
+                q(path),
+                q(&tmp),
+                q(&tmp)
+            ));
         }
         match (owner, group) {
-            (Some(o), Some(g)) => cmd.push_str(&format!(" && chown {} {}", q(&format!("{o}:{g}")), q(&tmp))),
+            (Some(o), Some(g)) => {
+                cmd.push_str(&format!(" && chown {} {}", q(&format!("{o}:{g}")), q(&tmp)))
+            }
             (Some(o), None) => cmd.push_str(&format!(" && chown {} {}", q(o), q(&tmp))),
             (None, Some(g)) => cmd.push_str(&format!(" && chgrp {} {}", q(g), q(&tmp))),
             (None, None) => {}
         }
-        cmd.push_str(&format!(" && mv -f -- {} {} || {{ rc=$?; rm -f -- {}; exit $rc; }}", q(&tmp), q(path), q(&tmp)));
+        cmd.push_str(&format!(
+            " && mv -f -- {} {} || {{ rc=$?; rm -f -- {}; exit $rc; }}",
+            q(&tmp),
+            q(path),
+            q(&tmp)
+        ));
         let out = self.exec(&cmd, Some(content), &mut |_, _| {})?;
         if out.status != 0 {
-            return Err(OpError::Failed(SshError::Session(format!("Writing {path} on {} failed (exit status {}): {}", self.name, out.status, out.tail.join("\n")))));
+            return Err(OpError::Failed(SshError::Session(format!(
+                "Writing {path} on {} failed (exit status {}): {}",
+                self.name,
+                out.status,
+                out.tail.join("\n")
+            ))));
         }
         Ok(())
     }

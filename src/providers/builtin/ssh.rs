@@ -25,7 +25,8 @@ use sha2::Digest as _;
 use super::{attr, get_bool, get_str, object_map, plan_by_schema, value_eq};
 use crate::lang::value::{Type, Value};
 use crate::providers::{
-    attr_path, ApplyRequest, ApplyResponse, AttributeSchema, BlockSchema, NestedBlockSchema, Nesting, PlanRequest, PlanResponse, Provider, ProviderDiag, ProviderDiags, ProviderSchema,
+    attr_path, ApplyRequest, ApplyResponse, AttributeSchema, BlockSchema, NestedBlockSchema,
+    Nesting, PlanRequest, PlanResponse, Provider, ProviderDiag, ProviderDiags, ProviderSchema,
     ReadResponse, ResourceSchema,
 };
 use crate::ssh::conn::connection_schema;
@@ -45,51 +46,158 @@ pub struct SshProvider {
 }
 
 fn conn_block() -> NestedBlockSchema {
-    NestedBlockSchema { nesting: Nesting::Single, min_items: 1, max_items: 1, force_new: false, block: connection_schema() }
+    NestedBlockSchema {
+        nesting: Nesting::Single,
+        min_items: 1,
+        max_items: 1,
+        force_new: false,
+        block: connection_schema(),
+    }
 }
 
 fn common(b: BlockSchema) -> BlockSchema {
     b.block("connection", conn_block())
-        .attr("id", AttributeSchema::computed(Type::String).describe("user@host:port and what the resource manages."))
-        .attr("host_key_fingerprint", AttributeSchema::computed(Type::String).describe("The SHA256 fingerprint of the host key, trusted on first use."))
+        .attr(
+            "id",
+            AttributeSchema::computed(Type::String)
+                .describe("user@host:port and what the resource manages."),
+        )
+        .attr(
+            "host_key_fingerprint",
+            AttributeSchema::computed(Type::String)
+                .describe("The SHA256 fingerprint of the host key, trusted on first use."),
+        )
 }
 
 fn schema() -> ProviderSchema {
     let file = common(
         BlockSchema::new()
-            .attr("path", AttributeSchema::required(Type::String).force_new().describe("The absolute path of the file on the host."))
-            .attr("content", AttributeSchema::optional(Type::String).describe("The file's content."))
-            .attr("sensitive_content", AttributeSchema::optional(Type::String).sensitive().describe("The file's content, kept out of plans."))
-            .attr("source", AttributeSchema::optional(Type::String).describe("A local file to upload."))
-            .attr("mode", AttributeSchema::optional_computed(Type::String).describe("The file mode in octal (default 0644)."))
-            .attr("owner", AttributeSchema::optional_computed(Type::String).describe("The owning user."))
-            .attr("group", AttributeSchema::optional_computed(Type::String).describe("The owning group."))
-            .attr("keep_on_destroy", AttributeSchema::optional(Type::Bool).describe("Leave the file on the host when the resource is destroyed."))
-            .attr("sha256", AttributeSchema::computed(Type::String).describe("The SHA-256 of the content on the host.")),
+            .attr(
+                "path",
+                AttributeSchema::required(Type::String)
+                    .force_new()
+                    .describe("The absolute path of the file on the host."),
+            )
+            .attr(
+                "content",
+                AttributeSchema::optional(Type::String).describe("The file's content."),
+            )
+            .attr(
+                "sensitive_content",
+                AttributeSchema::optional(Type::String)
+                    .sensitive()
+                    .describe("The file's content, kept out of plans."),
+            )
+            .attr(
+                "source",
+                AttributeSchema::optional(Type::String).describe("A local file to upload."),
+            )
+            .attr(
+                "mode",
+                AttributeSchema::optional_computed(Type::String)
+                    .describe("The file mode in octal (default 0644)."),
+            )
+            .attr(
+                "owner",
+                AttributeSchema::optional_computed(Type::String).describe("The owning user."),
+            )
+            .attr(
+                "group",
+                AttributeSchema::optional_computed(Type::String).describe("The owning group."),
+            )
+            .attr(
+                "keep_on_destroy",
+                AttributeSchema::optional(Type::Bool)
+                    .describe("Leave the file on the host when the resource is destroyed."),
+            )
+            .attr(
+                "sha256",
+                AttributeSchema::computed(Type::String)
+                    .describe("The SHA-256 of the content on the host."),
+            ),
     );
     let exec = common(
         BlockSchema::new()
-            .attr("commands", AttributeSchema::optional(Type::list(Type::String)).describe("Commands run in order on create and whenever they or the triggers change."))
-            .attr("script", AttributeSchema::optional(Type::String).describe("A script run instead of commands."))
-            .attr("triggers", AttributeSchema::optional(Type::map(Type::String)).describe("Any change re-runs the commands."))
-            .attr("destroy_commands", AttributeSchema::optional(Type::list(Type::String)).describe("Commands run when the resource is destroyed."))
-            .attr("check", AttributeSchema::optional(Type::String).describe("A command run at refresh; when it fails the commands run again."))
-            .attr("healthy", AttributeSchema::computed(Type::Bool).describe("Whether `check` passed at the last refresh (null without a check)."))
-            .attr("stdout", AttributeSchema::computed(Type::String).describe("The standard output of the last run.")),
+            .attr(
+                "commands",
+                AttributeSchema::optional(Type::list(Type::String)).describe(
+                    "Commands run in order on create and whenever they or the triggers change.",
+                ),
+            )
+            .attr(
+                "script",
+                AttributeSchema::optional(Type::String)
+                    .describe("A script run instead of commands."),
+            )
+            .attr(
+                "triggers",
+                AttributeSchema::optional(Type::map(Type::String))
+                    .describe("Any change re-runs the commands."),
+            )
+            .attr(
+                "destroy_commands",
+                AttributeSchema::optional(Type::list(Type::String))
+                    .describe("Commands run when the resource is destroyed."),
+            )
+            .attr(
+                "check",
+                AttributeSchema::optional(Type::String)
+                    .describe("A command run at refresh; when it fails the commands run again."),
+            )
+            .attr(
+                "healthy",
+                AttributeSchema::computed(Type::Bool)
+                    .describe("Whether `check` passed at the last refresh (null without a check)."),
+            )
+            .attr(
+                "stdout",
+                AttributeSchema::computed(Type::String)
+                    .describe("The standard output of the last run."),
+            ),
     );
     let host = common(
         BlockSchema::new()
             .attr("hostname", AttributeSchema::computed(Type::String))
             .attr("kernel", AttributeSchema::computed(Type::String))
             .attr("arch", AttributeSchema::computed(Type::String))
-            .attr("os_id", AttributeSchema::computed(Type::String).describe("ID from /etc/os-release (debian, ubuntu, ...)."))
-            .attr("os_version", AttributeSchema::computed(Type::String).describe("VERSION_ID from /etc/os-release."))
-            .attr("os_release", AttributeSchema::computed(Type::map(Type::String)).describe("Every field of /etc/os-release.")),
+            .attr(
+                "os_id",
+                AttributeSchema::computed(Type::String)
+                    .describe("ID from /etc/os-release (debian, ubuntu, ...)."),
+            )
+            .attr(
+                "os_version",
+                AttributeSchema::computed(Type::String)
+                    .describe("VERSION_ID from /etc/os-release."),
+            )
+            .attr(
+                "os_release",
+                AttributeSchema::computed(Type::map(Type::String))
+                    .describe("Every field of /etc/os-release."),
+            ),
     );
     let mut s = ProviderSchema::default();
-    s.resources.insert(SSH_FILE.into(), ResourceSchema { version: 0, block: file });
-    s.resources.insert(SSH_EXEC.into(), ResourceSchema { version: 0, block: exec });
-    s.data_sources.insert(SSH_HOST.into(), ResourceSchema { version: 0, block: host });
+    s.resources.insert(
+        SSH_FILE.into(),
+        ResourceSchema {
+            version: 0,
+            block: file,
+        },
+    );
+    s.resources.insert(
+        SSH_EXEC.into(),
+        ResourceSchema {
+            version: 0,
+            block: exec,
+        },
+    );
+    s.data_sources.insert(
+        SSH_HOST.into(),
+        ResourceSchema {
+            version: 0,
+            block: host,
+        },
+    );
     s
 }
 
@@ -101,7 +209,11 @@ fn secrets(c: &ConnInfo) -> Vec<String> {
         if let Some(k) = &ep.private_key {
             v.push(k.clone());
             // A key's lines on their own, should any be echoed.
-            v.extend(k.lines().map(|l| l.trim().to_string()).filter(|l| l.len() > 16));
+            v.extend(
+                k.lines()
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| l.len() > 16),
+            );
         }
     }
     v.retain(|s| !s.is_empty());
@@ -126,14 +238,17 @@ fn ssh_diag(e: &SshError, secrets: &[String]) -> ProviderDiag {
 }
 
 fn conn_of(v: &Value) -> Result<ConnInfo, ProviderDiag> {
-    ConnInfo::from_value(attr(v, "connection")).map_err(|m| ProviderDiag::error("Invalid SSH connection settings", m).at(attr_path(&["connection"])))
+    ConnInfo::from_value(attr(v, "connection")).map_err(|m| {
+        ProviderDiag::error("Invalid SSH connection settings", m).at(attr_path(&["connection"]))
+    })
 }
 
 /// The fingerprint recorded in `prior`, when it was recorded for the same host.
 fn recorded(prior: Option<&Value>, c: &ConnInfo) -> Option<String> {
     let p = prior?;
     let pc = attr(p, "connection");
-    let same_host = get_str(pc, "host") == Some(c.target.host.as_str()) && super::get_i64(pc, "port").unwrap_or(22) == i64::from(c.target.port);
+    let same_host = get_str(pc, "host") == Some(c.target.host.as_str())
+        && super::get_i64(pc, "port").unwrap_or(22) == i64::from(c.target.port);
     if !same_host {
         return None;
     }
@@ -150,7 +265,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 /// One command's failure: the command, its status and the last lines of its output.
 fn command_failed(host: &str, cmd: &str, out: &ExecOutput, secrets: &[String]) -> ProviderDiag {
-    let mut d = format!("The command\n  {}\non {host} exited with status {}.", cmd.trim(), out.status);
+    let mut d = format!(
+        "The command\n  {}\non {host} exited with status {}.",
+        cmd.trim(),
+        out.status
+    );
     if !out.tail.is_empty() {
         d.push_str("\nLast lines of its output:\n");
         for l in &out.tail {
@@ -165,7 +284,13 @@ fn file_content(cfg: &Value) -> Result<Option<Vec<u8>>, ProviderDiag> {
         return Ok(Some(c.as_bytes().to_vec()));
     }
     if let Some(src) = get_str(cfg, "source") {
-        return std::fs::read(src).map(Some).map_err(|e| ProviderDiag::error("Cannot read source file", format!("Cannot read {src}: {e}.")).at(attr_path(&["source"])));
+        return std::fs::read(src).map(Some).map_err(|e| {
+            ProviderDiag::error(
+                "Cannot read source file",
+                format!("Cannot read {src}: {e}."),
+            )
+            .at(attr_path(&["source"]))
+        });
     }
     Ok(None)
 }
@@ -184,13 +309,25 @@ fn norm_mode(m: &str) -> Option<String> {
 impl SshProvider {
     fn validate_file(&self, config: &Value) -> ProviderDiags {
         let mut d = Vec::new();
-        let n = ["content", "sensitive_content", "source"].iter().filter(|a| !attr(config, a).is_null()).count();
+        let n = ["content", "sensitive_content", "source"]
+            .iter()
+            .filter(|a| !attr(config, a).is_null())
+            .count();
         if n != 1 {
-            d.push(ProviderDiag::error("Invalid ssh_file content", "Set exactly one of `content`, `sensitive_content` or `source`."));
+            d.push(ProviderDiag::error(
+                "Invalid ssh_file content",
+                "Set exactly one of `content`, `sensitive_content` or `source`.",
+            ));
         }
         if let Some(m) = get_str(config, "mode") {
             if norm_mode(m).is_none() {
-                d.push(ProviderDiag::error("Invalid file mode", format!("The mode \"{m}\" is not an octal file mode like \"0644\".")).at(attr_path(&["mode"])));
+                d.push(
+                    ProviderDiag::error(
+                        "Invalid file mode",
+                        format!("The mode \"{m}\" is not an octal file mode like \"0644\"."),
+                    )
+                    .at(attr_path(&["mode"])),
+                );
             }
         }
         if let Some(p) = get_str(config, "path") {
@@ -202,10 +339,16 @@ impl SshProvider {
     }
 
     fn validate_exec(&self, config: &Value) -> ProviderDiags {
-        let has_cmds = attr(config, "commands").as_seq().map(|s| !s.is_empty()).unwrap_or(!attr(config, "commands").is_null());
+        let has_cmds = attr(config, "commands")
+            .as_seq()
+            .map(|s| !s.is_empty())
+            .unwrap_or(!attr(config, "commands").is_null());
         let has_script = !attr(config, "script").is_null();
         if has_cmds == has_script {
-            return vec![ProviderDiag::error("Invalid ssh_exec", "Set exactly one of `commands` (a non-empty list) or `script`.")];
+            return vec![ProviderDiag::error(
+                "Invalid ssh_exec",
+                "Set exactly one of `commands` (a non-empty list) or `script`.",
+            )];
         }
         Vec::new()
     }
@@ -218,7 +361,11 @@ fn exec_script(v: &Value, field: &str) -> Option<String> {
             return Some(s.to_string());
         }
     }
-    let cmds: Vec<String> = attr(v, field).as_seq()?.iter().filter_map(|c| c.as_str().map(|s| s.to_string())).collect();
+    let cmds: Vec<String> = attr(v, field)
+        .as_seq()?
+        .iter()
+        .filter_map(|c| c.as_str().map(|s| s.to_string()))
+        .collect();
     if cmds.is_empty() {
         return None;
     }
@@ -228,7 +375,10 @@ fn exec_script(v: &Value, field: &str) -> Option<String> {
 
 /// Whether an update of `ssh_exec` runs the commands again.
 fn exec_rerun(prior: &Value, planned: &Value) -> bool {
-    ["commands", "script", "triggers"].iter().any(|a| !value_eq(attr(prior, a), attr(planned, a))) || get_bool(prior, "healthy") == Some(false)
+    ["commands", "script", "triggers"]
+        .iter()
+        .any(|a| !value_eq(attr(prior, a), attr(planned, a)))
+        || get_bool(prior, "healthy") == Some(false)
 }
 
 fn id_of(c: &ConnInfo, what: &str) -> String {
@@ -252,30 +402,62 @@ impl Provider for SshProvider {
     async fn read_resource(&self, type_name: &str, prior: &Value) -> ReadResponse {
         let c = match conn_of(prior) {
             Ok(c) => c,
-            Err(d) => return ReadResponse { new_state: Some(prior.clone()), diags: vec![d] },
+            Err(d) => {
+                return ReadResponse {
+                    new_state: Some(prior.clone()),
+                    diags: vec![d],
+                }
+            }
         };
         let sec = secrets(&c);
         let rec = recorded(Some(prior), &c);
         let label = get_str(prior, "id").unwrap_or(type_name).to_string();
         match type_name {
             SSH_FILE => {
-                let Some(path) = get_str(prior, "path").map(|s| s.to_string()) else { return ReadResponse { new_state: None, diags: Vec::new() } };
+                let Some(path) = get_str(prior, "path").map(|s| s.to_string()) else {
+                    return ReadResponse {
+                        new_state: None,
+                        diags: Vec::new(),
+                    };
+                };
                 let cmd = format!("if [ -e {p} ]; then stat -c '%a %U %G' -- {p} && sha256sum -- {p}; else echo absent; fi", p = shell_quote(&path));
                 let c2 = c.clone();
-                let r = blocking(move || with_host(&c2, rec.as_deref(), &label, |h| h.exec(&cmd, None, &mut |_, _| {}))).await;
+                let r = blocking(move || {
+                    with_host(&c2, rec.as_deref(), &label, |h| {
+                        h.exec(&cmd, None, &mut |_, _| {})
+                    })
+                })
+                .await;
                 match r {
-                    Err(e) => ReadResponse { new_state: Some(prior.clone()), diags: vec![ssh_diag(&e, &sec)] },
-                    Ok((out, _)) if out.status != 0 => ReadResponse { new_state: Some(prior.clone()), diags: vec![command_failed(&c.target.display(), &format!("stat {path}"), &out, &sec)] },
+                    Err(e) => ReadResponse {
+                        new_state: Some(prior.clone()),
+                        diags: vec![ssh_diag(&e, &sec)],
+                    },
+                    Ok((out, _)) if out.status != 0 => ReadResponse {
+                        new_state: Some(prior.clone()),
+                        diags: vec![command_failed(
+                            &c.target.display(),
+                            &format!("stat {path}"),
+                            &out,
+                            &sec,
+                        )],
+                    },
                     Ok((out, key)) => {
                         let mut lines = out.stdout.lines();
                         let first = lines.next().unwrap_or_default();
                         if first == "absent" {
-                            return ReadResponse { new_state: None, diags: Vec::new() };
+                            return ReadResponse {
+                                new_state: None,
+                                diags: Vec::new(),
+                            };
                         }
                         let mut m = object_map(prior);
                         let f: Vec<&str> = first.split_whitespace().collect();
                         if let [mode, owner, group] = f[..] {
-                            m.insert("mode".into(), Value::from(norm_mode(mode).unwrap_or_else(|| mode.to_string())));
+                            m.insert(
+                                "mode".into(),
+                                Value::from(norm_mode(mode).unwrap_or_else(|| mode.to_string())),
+                            );
                             m.insert("owner".into(), Value::from(owner));
                             m.insert("group".into(), Value::from(group));
                         }
@@ -283,57 +465,101 @@ impl Provider for SshProvider {
                             m.insert("sha256".into(), Value::from(sum));
                         }
                         m.insert("host_key_fingerprint".into(), Value::from(key.fingerprint));
-                        ReadResponse { new_state: Some(Value::Object(m)), diags: Vec::new() }
+                        ReadResponse {
+                            new_state: Some(Value::Object(m)),
+                            diags: Vec::new(),
+                        }
                     }
                 }
             }
             SSH_EXEC => {
-                let Some(check) = get_str(prior, "check").map(|s| s.to_string()) else { return ReadResponse { new_state: Some(prior.clone()), diags: Vec::new() } };
+                let Some(check) = get_str(prior, "check").map(|s| s.to_string()) else {
+                    return ReadResponse {
+                        new_state: Some(prior.clone()),
+                        diags: Vec::new(),
+                    };
+                };
                 let c2 = c.clone();
-                let r = blocking(move || with_host(&c2, rec.as_deref(), &label, |h| h.exec(&check, None, &mut |_, _| {}))).await;
+                let r = blocking(move || {
+                    with_host(&c2, rec.as_deref(), &label, |h| {
+                        h.exec(&check, None, &mut |_, _| {})
+                    })
+                })
+                .await;
                 match r {
-                    Err(e) => ReadResponse { new_state: Some(prior.clone()), diags: vec![ssh_diag(&e, &sec)] },
+                    Err(e) => ReadResponse {
+                        new_state: Some(prior.clone()),
+                        diags: vec![ssh_diag(&e, &sec)],
+                    },
                     Ok((out, key)) => {
                         let mut m = object_map(prior);
                         m.insert("healthy".into(), Value::Bool(out.status == 0));
                         m.insert("host_key_fingerprint".into(), Value::from(key.fingerprint));
-                        ReadResponse { new_state: Some(Value::Object(m)), diags: Vec::new() }
+                        ReadResponse {
+                            new_state: Some(Value::Object(m)),
+                            diags: Vec::new(),
+                        }
                     }
                 }
             }
-            _ => ReadResponse { new_state: Some(prior.clone()), diags: Vec::new() },
+            _ => ReadResponse {
+                new_state: Some(prior.clone()),
+                diags: Vec::new(),
+            },
         }
     }
 
     async fn plan_change(&self, req: PlanRequest<'_>) -> PlanResponse {
-        let Some(rs) = self.schema.resources.get(req.type_name) else { return super::plan_error(super::unsupported_resource(req.type_name)) };
-        let defaults: Vec<(&str, Value)> = if req.type_name == SSH_FILE { vec![("mode", Value::from("0644"))] } else { Vec::new() };
+        let Some(rs) = self.schema.resources.get(req.type_name) else {
+            return super::plan_error(super::unsupported_resource(req.type_name));
+        };
+        let defaults: Vec<(&str, Value)> = if req.type_name == SSH_FILE {
+            vec![("mode", Value::from("0644"))]
+        } else {
+            Vec::new()
+        };
         let mut p = plan_by_schema(&rs.block, req.prior, req.config, &defaults);
         let mut diags = Vec::new();
         match req.type_name {
             SSH_FILE => {
-                if let Some(m) = p.planned.get("mode").and_then(|m| m.as_str()).and_then(norm_mode) {
+                if let Some(m) = p
+                    .planned
+                    .get("mode")
+                    .and_then(|m| m.as_str())
+                    .and_then(norm_mode)
+                {
                     p.planned.insert("mode".into(), Value::from(m));
                 }
                 match file_content(req.config) {
                     Ok(Some(b)) => {
-                        p.planned.insert("sha256".into(), Value::from(sha256_hex(&b)));
+                        p.planned
+                            .insert("sha256".into(), Value::from(sha256_hex(&b)));
                     }
                     Ok(None) => {
-                        p.planned.insert("sha256".into(), Value::Unknown(Type::String));
+                        p.planned
+                            .insert("sha256".into(), Value::Unknown(Type::String));
                     }
                     Err(d) if req.config.is_wholly_known() => diags.push(d),
                     Err(_) => {
-                        p.planned.insert("sha256".into(), Value::Unknown(Type::String));
+                        p.planned
+                            .insert("sha256".into(), Value::Unknown(Type::String));
                     }
                 }
             }
             SSH_EXEC => {
                 let check = !attr(req.config, "check").is_null();
-                p.planned.insert("healthy".into(), if check { Value::Bool(true) } else { Value::Null(Type::Bool) });
+                p.planned.insert(
+                    "healthy".into(),
+                    if check {
+                        Value::Bool(true)
+                    } else {
+                        Value::Null(Type::Bool)
+                    },
+                );
                 let planned = Value::Object(p.planned.clone());
                 if req.prior.map(|pr| exec_rerun(pr, &planned)).unwrap_or(true) {
-                    p.planned.insert("stdout".into(), Value::Unknown(Type::String));
+                    p.planned
+                        .insert("stdout".into(), Value::Unknown(Type::String));
                 }
             }
             _ => {}
@@ -348,12 +574,14 @@ impl Provider for SshProvider {
                 p.planned.insert("id".into(), Value::from(id_of(&c, &what)));
                 // A new host's key is learnt at apply.
                 if recorded(req.prior, &c).is_none() {
-                    p.planned.insert("host_key_fingerprint".into(), Value::Unknown(Type::String));
+                    p.planned
+                        .insert("host_key_fingerprint".into(), Value::Unknown(Type::String));
                 }
             }
         } else {
             p.planned.insert("id".into(), Value::Unknown(Type::String));
-            p.planned.insert("host_key_fingerprint".into(), Value::Unknown(Type::String));
+            p.planned
+                .insert("host_key_fingerprint".into(), Value::Unknown(Type::String));
         }
         let mut r = p.into_response();
         r.diags = diags;
@@ -364,56 +592,121 @@ impl Provider for SshProvider {
         let addr = req.identity.address.clone();
         // Delete.
         let Some(planned) = req.planned else {
-            let Some(prior) = req.prior else { return ApplyResponse { new_state: None, diags: Vec::new() } };
+            let Some(prior) = req.prior else {
+                return ApplyResponse {
+                    new_state: None,
+                    diags: Vec::new(),
+                };
+            };
             let c = match conn_of(prior) {
                 Ok(c) => c,
-                Err(d) => return ApplyResponse { new_state: Some(prior.clone()), diags: vec![d] },
+                Err(d) => {
+                    return ApplyResponse {
+                        new_state: Some(prior.clone()),
+                        diags: vec![d],
+                    }
+                }
             };
             let sec = secrets(&c);
             let rec = recorded(Some(prior), &c);
             let cmd = match req.type_name {
-                SSH_FILE if get_bool(prior, "keep_on_destroy") != Some(true) => get_str(prior, "path").map(|p| format!("rm -f -- {}", shell_quote(p))),
+                SSH_FILE if get_bool(prior, "keep_on_destroy") != Some(true) => {
+                    get_str(prior, "path").map(|p| format!("rm -f -- {}", shell_quote(p)))
+                }
                 SSH_EXEC => exec_script(prior, "destroy_commands"),
                 _ => None,
             };
-            let Some(cmd) = cmd else { return ApplyResponse { new_state: None, diags: Vec::new() } };
+            let Some(cmd) = cmd else {
+                return ApplyResponse {
+                    new_state: None,
+                    diags: Vec::new(),
+                };
+            };
             let (c2, cmd2, label, sec2) = (c.clone(), cmd.clone(), addr.clone(), sec.clone());
-            let r = blocking(move || with_host(&c2, rec.as_deref(), &label, |h| h.exec(&cmd2, None, &mut |_, l| crate::progress::line(&label, &redact(l, &sec2))))).await;
+            let r = blocking(move || {
+                with_host(&c2, rec.as_deref(), &label, |h| {
+                    h.exec(&cmd2, None, &mut |_, l| {
+                        crate::progress::line(&label, &redact(l, &sec2))
+                    })
+                })
+            })
+            .await;
             return match r {
-                Err(e) => ApplyResponse { new_state: Some(prior.clone()), diags: vec![ssh_diag(&e, &sec)] },
-                Ok((out, _)) if out.status != 0 => ApplyResponse { new_state: Some(prior.clone()), diags: vec![command_failed(&c.target.display(), &cmd, &out, &sec)] },
-                Ok(_) => ApplyResponse { new_state: None, diags: Vec::new() },
+                Err(e) => ApplyResponse {
+                    new_state: Some(prior.clone()),
+                    diags: vec![ssh_diag(&e, &sec)],
+                },
+                Ok((out, _)) if out.status != 0 => ApplyResponse {
+                    new_state: Some(prior.clone()),
+                    diags: vec![command_failed(&c.target.display(), &cmd, &out, &sec)],
+                },
+                Ok(_) => ApplyResponse {
+                    new_state: None,
+                    diags: Vec::new(),
+                },
             };
         };
         let c = match conn_of(req.config) {
             Ok(c) => c,
-            Err(d) => return ApplyResponse { new_state: req.prior.cloned(), diags: vec![d] },
+            Err(d) => {
+                return ApplyResponse {
+                    new_state: req.prior.cloned(),
+                    diags: vec![d],
+                }
+            }
         };
         let sec = secrets(&c);
         let rec = recorded(req.prior, &c);
         let mut m = object_map(planned);
-        m.insert("id".into(), Value::from(id_of(&c, &if req.type_name == SSH_FILE { get_str(planned, "path").unwrap_or("file").to_string() } else { "exec".into() })));
+        m.insert(
+            "id".into(),
+            Value::from(id_of(
+                &c,
+                &if req.type_name == SSH_FILE {
+                    get_str(planned, "path").unwrap_or("file").to_string()
+                } else {
+                    "exec".into()
+                },
+            )),
+        );
         match req.type_name {
             SSH_FILE => {
                 let content = match file_content(req.config) {
                     Ok(Some(b)) => b,
                     Ok(None) => Vec::new(),
-                    Err(d) => return ApplyResponse { new_state: req.prior.cloned(), diags: vec![d] },
+                    Err(d) => {
+                        return ApplyResponse {
+                            new_state: req.prior.cloned(),
+                            diags: vec![d],
+                        }
+                    }
                 };
                 let path = get_str(planned, "path").unwrap_or_default().to_string();
                 let mode = get_str(&Value::Object(m.clone()), "mode").map(|s| s.to_string());
-                let (owner, group) = (get_str(req.config, "owner").map(|s| s.to_string()), get_str(req.config, "group").map(|s| s.to_string()));
+                let (owner, group) = (
+                    get_str(req.config, "owner").map(|s| s.to_string()),
+                    get_str(req.config, "group").map(|s| s.to_string()),
+                );
                 let (c2, label, content2) = (c.clone(), addr.clone(), content.clone());
                 let r = blocking(move || {
                     with_host(&c2, rec.as_deref(), &label, |h| {
-                        h.upload(&path, &content2, mode.as_deref(), owner.as_deref(), group.as_deref())?;
+                        h.upload(
+                            &path,
+                            &content2,
+                            mode.as_deref(),
+                            owner.as_deref(),
+                            group.as_deref(),
+                        )?;
                         let q = shell_quote(&path);
                         h.exec(&format!("stat -c '%U %G' -- {q}"), None, &mut |_, _| {})
                     })
                 })
                 .await;
                 match r {
-                    Err(e) => ApplyResponse { new_state: req.prior.cloned(), diags: vec![ssh_diag(&e, &sec)] },
+                    Err(e) => ApplyResponse {
+                        new_state: req.prior.cloned(),
+                        diags: vec![ssh_diag(&e, &sec)],
+                    },
                     Ok((out, key)) => {
                         let f: Vec<&str> = out.stdout.split_whitespace().collect();
                         if let [owner, group] = f[..] {
@@ -422,7 +715,10 @@ impl Provider for SshProvider {
                         }
                         m.insert("sha256".into(), Value::from(sha256_hex(&content)));
                         m.insert("host_key_fingerprint".into(), Value::from(key.fingerprint));
-                        ApplyResponse { new_state: Some(Value::Object(m)), diags: Vec::new() }
+                        ApplyResponse {
+                            new_state: Some(Value::Object(m)),
+                            diags: Vec::new(),
+                        }
                     }
                 }
             }
@@ -430,12 +726,21 @@ impl Provider for SshProvider {
                 let rerun = req.prior.map(|p| exec_rerun(p, planned)).unwrap_or(true);
                 let script = exec_script(req.config, "commands").unwrap_or_default();
                 let check = get_str(req.config, "check").map(|s| s.to_string());
-                let (c2, label, sec2, script2) = (c.clone(), addr.clone(), sec.clone(), script.clone());
+                let (c2, label, sec2, script2) =
+                    (c.clone(), addr.clone(), sec.clone(), script.clone());
                 let r = blocking(move || {
                     with_host(&c2, rec.as_deref(), &label, |h| {
-                        let run = if rerun { Some(h.exec("sh -s", Some(script2.as_bytes()), &mut |_, l| crate::progress::line(&label, &redact(l, &sec2)))?) } else { None };
+                        let run = if rerun {
+                            Some(h.exec("sh -s", Some(script2.as_bytes()), &mut |_, l| {
+                                crate::progress::line(&label, &redact(l, &sec2))
+                            })?)
+                        } else {
+                            None
+                        };
                         let healthy = match (&check, run.as_ref().map(|o| o.status)) {
-                            (Some(chk), None | Some(0)) => Some(h.exec(chk, None, &mut |_, _| {})?.status == 0),
+                            (Some(chk), None | Some(0)) => {
+                                Some(h.exec(chk, None, &mut |_, _| {})?.status == 0)
+                            }
                             _ => None,
                         };
                         Ok((run, healthy))
@@ -443,12 +748,18 @@ impl Provider for SshProvider {
                 })
                 .await;
                 match r {
-                    Err(e) => ApplyResponse { new_state: req.prior.cloned(), diags: vec![ssh_diag(&e, &sec)] },
+                    Err(e) => ApplyResponse {
+                        new_state: req.prior.cloned(),
+                        diags: vec![ssh_diag(&e, &sec)],
+                    },
                     Ok(((Some(out), _), key)) if out.status != 0 => {
                         // The commands ran partly: the object exists, and is tainted by the engine.
                         m.insert("stdout".into(), Value::from(redact(&out.stdout, &sec)));
                         m.insert("host_key_fingerprint".into(), Value::from(key.fingerprint));
-                        ApplyResponse { new_state: Some(Value::Object(m)), diags: vec![command_failed(&c.target.display(), &script, &out, &sec)] }
+                        ApplyResponse {
+                            new_state: Some(Value::Object(m)),
+                            diags: vec![command_failed(&c.target.display(), &script, &out, &sec)],
+                        }
                     }
                     Ok(((run, healthy), key)) => {
                         let mut diags = Vec::new();
@@ -464,47 +775,86 @@ impl Provider for SshProvider {
                             }
                         }
                         m.insert("host_key_fingerprint".into(), Value::from(key.fingerprint));
-                        ApplyResponse { new_state: Some(Value::Object(m)), diags }
+                        ApplyResponse {
+                            new_state: Some(Value::Object(m)),
+                            diags,
+                        }
                     }
                 }
             }
-            other => ApplyResponse { new_state: None, diags: vec![super::unsupported_resource(other)] },
+            other => ApplyResponse {
+                new_state: None,
+                diags: vec![super::unsupported_resource(other)],
+            },
         }
     }
 
     async fn read_data(&self, type_name: &str, config: &Value) -> ReadResponse {
         if type_name != SSH_HOST {
-            return ReadResponse { new_state: None, diags: vec![ProviderDiag::error("Unsupported data source", format!("No data source {type_name}."))] };
+            return ReadResponse {
+                new_state: None,
+                diags: vec![ProviderDiag::error(
+                    "Unsupported data source",
+                    format!("No data source {type_name}."),
+                )],
+            };
         }
         let c = match conn_of(config) {
             Ok(c) => c,
-            Err(d) => return ReadResponse { new_state: None, diags: vec![d] },
+            Err(d) => {
+                return ReadResponse {
+                    new_state: None,
+                    diags: vec![d],
+                }
+            }
         };
         let sec = secrets(&c);
         let label = format!("data.{SSH_HOST} ({})", c.target.display());
         let c2 = c.clone();
         let cmd = "uname -n; uname -r; uname -m; cat /etc/os-release 2>/dev/null || true";
-        let r = blocking(move || with_host(&c2, None, &label, |h| h.exec(cmd, None, &mut |_, _| {}))).await;
+        let r =
+            blocking(move || with_host(&c2, None, &label, |h| h.exec(cmd, None, &mut |_, _| {})))
+                .await;
         match r {
-            Err(e) => ReadResponse { new_state: None, diags: vec![ssh_diag(&e, &sec)] },
+            Err(e) => ReadResponse {
+                new_state: None,
+                diags: vec![ssh_diag(&e, &sec)],
+            },
             Ok((out, key)) => {
                 let mut lines = out.stdout.lines();
                 let mut m = object_map(config);
                 for k in ["hostname", "kernel", "arch"] {
-                    m.insert(k.into(), Value::from(lines.next().unwrap_or_default().trim()));
+                    m.insert(
+                        k.into(),
+                        Value::from(lines.next().unwrap_or_default().trim()),
+                    );
                 }
                 let mut osr = BTreeMap::new();
                 for l in lines {
                     if let Some((k, v)) = l.split_once('=') {
-                        osr.insert(k.trim().to_string(), Value::from(v.trim().trim_matches('"')));
+                        osr.insert(
+                            k.trim().to_string(),
+                            Value::from(v.trim().trim_matches('"')),
+                        );
                     }
                 }
-                m.insert("os_id".into(), osr.get("ID").cloned().unwrap_or(Value::Null(Type::String)));
-                m.insert("os_version".into(), osr.get("VERSION_ID").cloned().unwrap_or(Value::Null(Type::String)));
+                m.insert(
+                    "os_id".into(),
+                    osr.get("ID").cloned().unwrap_or(Value::Null(Type::String)),
+                );
+                m.insert(
+                    "os_version".into(),
+                    osr.get("VERSION_ID")
+                        .cloned()
+                        .unwrap_or(Value::Null(Type::String)),
+                );
                 m.insert("os_release".into(), Value::Map(osr));
                 m.insert("id".into(), Value::from(c.target.display()));
                 m.insert("host_key_fingerprint".into(), Value::from(key.fingerprint));
-                ReadResponse { new_state: Some(Value::Object(m)), diags: Vec::new() }
+                ReadResponse {
+                    new_state: Some(Value::Object(m)),
+                    diags: Vec::new(),
+                }
             }
         }
     }
@@ -524,15 +874,34 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        let c = ConnInfo::from_value(&Value::object([("host", Value::from("h")), ("password", Value::from("hunter2hunter2"))])).expect("conn");
+        let c = ConnInfo::from_value(&Value::object([
+            ("host", Value::from("h")),
+            ("password", Value::from("hunter2hunter2")),
+        ]))
+        .expect("conn");
         let s = secrets(&c);
-        assert_eq!(redact("login with hunter2hunter2 failed", &s), "login with (sensitive value) failed");
+        assert_eq!(
+            redact("login with hunter2hunter2 failed", &s),
+            "login with (sensitive value) failed"
+        );
     }
 
     #[test]
     fn exec_reruns_on_trigger_change_or_failed_check() {
-        let a = Value::object([("commands", Value::List(vec![Value::from("x")])), ("triggers", Value::Map([("v".to_string(), Value::from("1"))].into()))]);
-        let b = Value::object([("commands", Value::List(vec![Value::from("x")])), ("triggers", Value::Map([("v".to_string(), Value::from("2"))].into()))]);
+        let a = Value::object([
+            ("commands", Value::List(vec![Value::from("x")])),
+            (
+                "triggers",
+                Value::Map([("v".to_string(), Value::from("1"))].into()),
+            ),
+        ]);
+        let b = Value::object([
+            ("commands", Value::List(vec![Value::from("x")])),
+            (
+                "triggers",
+                Value::Map([("v".to_string(), Value::from("2"))].into()),
+            ),
+        ]);
         assert!(!exec_rerun(&a, &a));
         assert!(exec_rerun(&a, &b));
         let mut sick = object_map(&a);
