@@ -99,9 +99,9 @@ resource "ssh_exec" "enable_and_reload" {
     "ln -sf ${ssh_file.site.path} ${var.nginx_dir}/sites-enabled/${var.server_name}.conf",
     var.reload_command,
   ]
-  # Reload whenever the site file's content changes.
+  # Reload whenever terrane writes the site file (a config change or a drift correction).
   triggers = {
-    site = ssh_file.site.sha256
+    site = ssh_file.site.revision
   }
   # A site that is no longer enabled is seen at the next plan and enabled again.
   check = "test -L ${var.nginx_dir}/sites-enabled/${var.server_name}.conf"

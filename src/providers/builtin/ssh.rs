@@ -111,6 +111,12 @@ fn schema() -> ProviderSchema {
                     .describe("Leave the file on the host when the resource is destroyed."),
             )
             .attr(
+                "revision",
+                AttributeSchema::computed(Type::String).describe(
+                    "Changes whenever terrane writes the file (also when it corrects drift): use it in an ssh_exec's triggers to reload a service.",
+                ),
+            )
+            .attr(
                 "sha256",
                 AttributeSchema::computed(Type::String)
                     .describe("The SHA-256 of the content on the host."),
@@ -545,6 +551,25 @@ impl Provider for SshProvider {
                             .insert("sha256".into(), Value::Unknown(Type::String));
                     }
                 }
+                let rewritten = match req.prior {
+                    None => true,
+                    Some(pr) => [
+                        "path",
+                        "content",
+                        "sensitive_content",
+                        "source",
+                        "sha256",
+                        "mode",
+                        "owner",
+                        "group",
+                    ]
+                    .iter()
+                    .any(|a| !value_eq(attr(pr, a), p.planned.get(*a).unwrap_or(&Value::NULL))),
+                };
+                if rewritten {
+                    p.planned
+                        .insert("revision".into(), Value::Unknown(Type::String));
+                }
             }
             SSH_EXEC => {
                 let check = !attr(req.config, "check").is_null();
@@ -714,6 +739,14 @@ impl Provider for SshProvider {
                             m.insert("group".into(), Value::from(group));
                         }
                         m.insert("sha256".into(), Value::from(sha256_hex(&content)));
+                        if !attr(planned, "revision").is_wholly_known()
+                            || attr(planned, "revision").is_null()
+                        {
+                            m.insert(
+                                "revision".into(),
+                                Value::from(uuid::Uuid::new_v4().to_string()),
+                            );
+                        }
                         m.insert("host_key_fingerprint".into(), Value::from(key.fingerprint));
                         ApplyResponse {
                             new_state: Some(Value::Object(m)),
