@@ -508,3 +508,26 @@ fn example_ssh_host() {
     assert!(!site.exists());
     assert!(!nginx.join("sites-enabled/example.com.conf").exists());
 }
+
+#[test]
+fn one_connection_per_host_within_a_run() {
+    let Some(s) = Sshd::start_new() else { return };
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut tf = String::new();
+    for i in 0..4 {
+        tf.push_str(&format!(
+            "resource \"ssh_file\" \"f{i}\" {{\n  path = \"{}\"\n  content = \"{i}\"\n  {}\n}}\n",
+            s.path(&format!("reuse{i}.txt")).display(),
+            s.connection_hcl()
+        ));
+    }
+    write(work.path(), &tf);
+    ok(terrane(work.path(), &["apply", "-auto-approve"]));
+    let accepted = s.log().matches("Accepted publickey").count();
+    assert_eq!(
+        accepted,
+        1,
+        "four resources on one host share one session:\n{}",
+        s.log()
+    );
+}

@@ -42,6 +42,8 @@ pub struct ExecOutput {
 }
 
 static POOL: Mutex<Option<HashMap<ConnInfo, Arc<Host>>>> = Mutex::new(None);
+type Gates = HashMap<ConnInfo, Arc<Mutex<()>>>;
+static CONNECTING: Mutex<Option<Gates>> = Mutex::new(None);
 
 /// Forgets every pooled session (their connections close when the last user is done).
 /// The CLI calls this at the end of a run.
@@ -82,6 +84,23 @@ pub fn connect(
                 });
             }
         }
+        return Ok(h);
+    }
+    // One connection per host even when several resources ask at once: the first
+    // connects, the others wait for it and reuse its session.
+    let gate = {
+        let mut g = CONNECTING
+            .lock()
+            .map_err(|_| SshError::Session("the connection lock is poisoned".into()))?;
+        g.get_or_insert_with(HashMap::new)
+            .entry(info.clone())
+            .or_default()
+            .clone()
+    };
+    let _turn = gate
+        .lock()
+        .map_err(|_| SshError::Session("the connection lock is poisoned".into()))?;
+    if let Some(h) = pooled(info) {
         return Ok(h);
     }
     let h = Arc::new(connect_new(info, recorded, label)?);
