@@ -12,42 +12,17 @@
 //! fails the test; elsewhere it is skipped with a message.
 
 use std::collections::BTreeMap;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+mod support;
 
 use base64::Engine as _;
 use rand::Rng;
 
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto(server: &std::ffi::OsStr) -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(server)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let m = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
-    for _ in 0..600 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return m;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("moto_server did not start on port {port}");
+fn moto() -> support::moto::PrivateMoto {
+    support::moto::private_server().expect("TERRANE_MOTO_SERVER is set")
 }
 
 fn terrane(dir: &Path, endpoint: &str, args: &[&str]) -> Command {
@@ -157,20 +132,15 @@ fn check_round(dir: &Path, endpoint: &str, what: &str, rt: &tokio::runtime::Runt
 
 #[test]
 fn kill_9_at_random_moments_never_loses_or_duplicates_a_resource() {
-    let Some(server) = std::env::var_os("TERRANE_MOTO_SERVER") else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("TERRANE_MOTO_SERVER is not set: run the suite through scripts/test.sh (CI must not skip the kill test)");
-        }
-        eprintln!("skipping: TERRANE_MOTO_SERVER is not set (run scripts/test.sh to install moto)");
-        return;
-    };
+    let Some(probe) = support::moto::private_server() else { return };
+    drop(probe);
     let rounds: usize = std::env::var("TERRANE_KILL_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut rng = rand::thread_rng();
 
     // An undisturbed apply sets the window in which the kills fall.
     let window = {
-        let m = moto(&server);
+        let m = moto();
         let d = example();
         let t = Instant::now();
         let o = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).output().unwrap();
@@ -181,7 +151,7 @@ fn kill_9_at_random_moments_never_loses_or_duplicates_a_resource() {
 
     let mut killed_mid_run = 0;
     for round in 0..rounds {
-        let m = moto(&server);
+        let m = moto();
         let d = example();
         let delay = Duration::from_millis(rng.gen_range(0..window.as_millis().max(1) as u64));
         let what = format!("round {round} (kill after {delay:?} of a {window:?} apply)");
@@ -208,16 +178,11 @@ fn kill_9_at_random_moments_never_loses_or_duplicates_a_resource() {
 /// next apply finishes the job with nothing lost or duplicated.
 #[test]
 fn interrupted_applies_save_the_state_and_the_next_apply_converges() {
-    let Some(server) = std::env::var_os("TERRANE_MOTO_SERVER") else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("TERRANE_MOTO_SERVER is not set: run the suite through scripts/test.sh");
-        }
-        eprintln!("skipping: TERRANE_MOTO_SERVER is not set");
-        return;
-    };
+    let Some(probe) = support::moto::private_server() else { return };
+    drop(probe);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     for signals in [1, 2] {
-        let m = moto(&server);
+        let m = moto();
         let d = example();
         let child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         // Wait until the apply has recorded something (it is well into creating), then
