@@ -132,7 +132,7 @@ fn pump(
             wait_readable(&[tcp.as_raw_fd(), local.as_raw_fd()], 20);
         }
     }
-    let _ = session.set_blocking(true);
+    session.set_blocking(true);
 }
 
 fn write_all_nonblocking(
