@@ -212,3 +212,19 @@ async fn second_interrupt_stops_waiting_and_keeps_the_intents() {
     assert!(!out.diags.has_errors());
     assert_eq!(names_in_world(&mock).len(), 6);
 }
+
+#[tokio::test]
+async fn the_plan_shows_what_it_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(LocalBackend::new(dir.path().join("terraform.tfstate")));
+    let mock = Arc::new(MockProvider::new());
+    mock.set_after_apply_delay(Duration::from_secs(60));
+    let e = engine(&mock);
+    apply_and_abandon(&e, backend.clone(), Duration::from_secs(2)).await;
+    mock.set_after_apply_delay(Duration::ZERO);
+    let crashed = backend.read().await.unwrap().unwrap();
+    let p = plan(&e, &crashed).await;
+    let shown = terrane::plan::render::render_plan(&p, &Default::default());
+    assert!(shown.contains("Recovered from an interrupted apply"), "{shown}");
+    assert!(shown.contains("# mock_thing.server[0] was created by an interrupted apply; it is adopted into the state"), "{shown}");
+}

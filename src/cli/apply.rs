@@ -205,6 +205,8 @@ pub async fn apply_plan(
         .engine
         .apply(plan, prior, &opts, backend.clone())
         .await;
+    // SSH sessions are reused within one run only.
+    crate::ssh::pool::clear();
     let mut diags = outcome.diags;
     if let Err(CliError::Diags(d)) = write_final_state(&*backend, &mut outcome.state).await {
         diags.extend(d);

@@ -56,14 +56,15 @@ pub struct Binding {
     pub each: Option<(Value, Value)>,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct ResourceVals {
     pub expansion: Option<Expansion>,
     pub values: BTreeMap<InstanceKey, Value>,
 }
 
-/// Everything computed so far in a walk.
-#[derive(Default)]
+/// Everything computed so far in a walk. Cloned as a snapshot for provisioners, which
+/// are evaluated after their instance is created, off the walk.
+#[derive(Clone, Default)]
 pub struct Store {
     pub vars: HashMap<(ModuleInstance, String), Value>,
     pub locals: HashMap<(ModuleInstance, String), Value>,
@@ -415,6 +416,16 @@ pub fn mark_sensitive(v: Value, schema: &BlockSchema, config: Option<&Value>) ->
         .map(|(k, x)| {
             let sens = schema.attributes.get(&k).map(|a| a.sensitive).unwrap_or(false) || config.and_then(|c| c.get_attr(&k)).map(|c| c.contains_sensitive()).unwrap_or(false);
             let x = if sens && !x.is_null() { x.mark_sensitive() } else { x };
+            // Sensitive attributes of nested blocks (a connection block's private_key).
+            let x = match schema.blocks.get(&k) {
+                Some(b) => match x {
+                    Value::List(items) => Value::List(items.into_iter().map(|i| mark_sensitive(i, &b.block, None)).collect()),
+                    Value::Set(items) => Value::Set(items.into_iter().map(|i| mark_sensitive(i, &b.block, None)).collect()),
+                    Value::Tuple(items) => Value::Tuple(items.into_iter().map(|i| mark_sensitive(i, &b.block, None)).collect()),
+                    other => mark_sensitive(other, &b.block, None),
+                },
+                None => x,
+            };
             (k, x)
         })
         .collect();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use super::eval::{decode_body, mark_sensitive, retype};
+use super::eval::{decode_body, mark_sensitive, retype, Binding, EvalScope, Store};
 use super::graph::Node;
 use super::walk::{path_span, Mode, Outcome, OutcomeKind, Walker};
 use crate::addrs::{AbsResource, AbsResourceInstance, InstanceKey, ModuleInstance, ModulePath, ModuleStep, Resource, ResourceMode};
@@ -22,7 +22,37 @@ use crate::state::{InstanceObject, ObjectStatus};
 type Fut = BoxFuture<'static, Outcome>;
 
 fn outcome(addr: AbsResourceInstance, config: Value, kind: OutcomeKind) -> Outcome {
-    Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), kind, token: None, adopted: false }
+    Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), spanned: Diagnostics::new(), kind, token: None, adopted: false }
+}
+
+/// What provisioners are evaluated against once their instance exists: a copy of the
+/// walk's values at the time the instance's apply starts (its dependencies are done).
+struct ScopeSnapshot {
+    config: Arc<crate::config::Config>,
+    store: Store,
+    module: ModuleInstance,
+    binding: Binding,
+    cwd: std::path::PathBuf,
+}
+
+impl ScopeSnapshot {
+    fn scope(&self, self_value: Value) -> EvalScope<'_> {
+        EvalScope { config: &self.config, store: &self.store, module: &self.module, binding: self.binding.clone(), self_value: Some(self_value), cwd: &self.cwd, all_unknown: false, impure_unknown: false }
+    }
+}
+
+/// The body a provider decodes: a `connection` block, which the configuration keeps
+/// apart for provisioners, goes back in when the resource type's schema has one (the
+/// `ssh_*` resources).
+fn provider_body<'a>(rc: &'a ResourceConfig, schema: &BlockSchema) -> std::borrow::Cow<'a, crate::config::Body> {
+    match (&rc.connection, schema.blocks.contains_key("connection")) {
+        (Some(c), true) => {
+            let mut b = rc.body.clone();
+            b.blocks.push(crate::config::BlockCfg { ident: "connection".into(), labels: Vec::new(), ident_span: rc.span.clone(), body: c.clone(), span: rc.span.clone() });
+            std::borrow::Cow::Owned(b)
+        }
+        _ => std::borrow::Cow::Borrowed(&rc.body),
+    }
 }
 
 /// Applies `ignore_changes`: the listed attributes keep their prior values.
@@ -63,7 +93,7 @@ pub fn unknown_type_diag(rc: &ResourceConfig, provider_known: bool) -> Diagnosti
     } else {
         Diagnostic::error("Provider not available", format!("The {kind} \"{}\" needs the provider \"{}\", which is not built into terrane.", rc.addr.type_, rc.provider_ref().name))
             .with_span(rc.span.clone())
-            .with_help("terrane's providers are compiled in; this build has: terraform, random, local, aws.")
+            .with_help("terrane's providers are compiled in; this build has: terraform, random, local, aws, ssh.")
     }
 }
 
@@ -108,7 +138,13 @@ impl<'e> Walker<'e> {
                 self.visited.insert(addr.clone());
                 let mut d = Diagnostics::new();
                 let what = format!("a resource \"{}\" \"{}\" block", r.type_, r.name);
-                let config = decode_body(&rc.body, &schema, &self.scope(&mi, exp.binding(key)), &[], &rc.span, &what, &mut d);
+                let config = decode_body(&provider_body(rc, &schema), &schema, &self.scope(&mi, exp.binding(key)), &[], &rc.span, &what, &mut d);
+                if !rc.provisioners.is_empty() && self.mode != Mode::Apply {
+                    let mut sc = self.scope(&mi, exp.binding(key));
+                    sc.self_value = Some(Value::unknown());
+                    sc.all_unknown = true;
+                    d.extend(crate::provision::check(&rc.provisioners, rc.connection.as_ref(), &sc));
+                }
                 let bad = d.has_errors();
                 self.diags.extend(d);
                 if bad {
@@ -248,7 +284,9 @@ impl<'e> Walker<'e> {
                 let d = if pd.error { Diagnostic::error(pd.summary.clone(), format!("{}: {}", o.addr, pd.detail)) } else { Diagnostic::warning(pd.summary.clone(), format!("{}: {}", o.addr, pd.detail)) };
                 self.diags.push(d.with_span(path_span(rc, &pd.path)));
             }
-            if o.diags.iter().any(|d| d.error) {
+            let provisioner_failed = o.spanned.has_errors();
+            self.diags.extend(o.spanned.clone());
+            if o.diags.iter().any(|d| d.error) || provisioner_failed {
                 continue;
             }
             if self.mode == Mode::Plan {
@@ -421,6 +459,12 @@ impl<'e> Walker<'e> {
 
     // ---- apply -------------------------------------------------------------------------
 
+    /// A copy of what an instance's provisioners may refer to.
+    fn snapshot(&self, addr: &AbsResourceInstance) -> ScopeSnapshot {
+        let binding = self.store.resources.get(&addr.abs_resource()).and_then(|rv| rv.expansion.as_ref()).map(|e| e.binding(&addr.key)).unwrap_or_default();
+        ScopeSnapshot { config: self.engine.config.clone(), store: self.store.clone(), module: addr.module.clone(), binding, cwd: self.engine.cwd.clone() }
+    }
+
     fn apply_instance_fut(&mut self, provider: &Arc<dyn Provider>, rc: &ResourceConfig, schema: &BlockSchema, addr: AbsResourceInstance, config: Value) -> Option<Fut> {
         let plan = self.plan?;
         // A destroy plan only deletes; instances it does not name are left alone.
@@ -486,6 +530,8 @@ impl<'e> Walker<'e> {
             wait = Some(self.add_intent(intent));
         }
         let ic = rc.lifecycle.ignore_changes.clone();
+        // Creation-time provisioners run after a create (not an update), as in Terraform.
+        let provisioners = (kind != Action::Update && rc.provisioners.iter().any(|p| !p.when_destroy)).then(|| (rc.provisioners.clone(), rc.connection.clone(), self.snapshot(&addr), schema.clone()));
         Some(
             async move {
                 let mut o = outcome(addr, config.clone(), OutcomeKind::Apply);
@@ -518,6 +564,14 @@ impl<'e> Walker<'e> {
                 }
                 let ar = p.apply_change(ApplyRequest { type_name: &ty, prior: prior.as_ref(), planned: Some(&pr.planned), config: &cfg, identity: &identity }).await;
                 o.diags.extend(ar.diags);
+                if let (Some((provs, conn, snap, schema)), Some(new), false) = (provisioners, &ar.new_state, o.diags.iter().any(|d| d.error)) {
+                    let self_value = mark_sensitive(retype(new, &schema), &schema, Some(&o.config));
+                    let (prepared, d) = crate::provision::prepare(&provs, conn.as_ref(), &snap.scope(self_value), false);
+                    o.spanned.extend(d);
+                    if !o.spanned.has_errors() {
+                        o.spanned.extend(crate::provision::run(&o.addr.to_string(), prepared).await);
+                    }
+                }
                 o.new_state = Some(ar.new_state);
                 o
             }
@@ -550,9 +604,29 @@ impl<'e> Walker<'e> {
             let ty = r.type_.clone();
             let addr = c.addr.clone();
             let identity = ObjectIdentity { lineage: self.state.lineage.clone(), address: addr.to_string(), token: String::new() };
+            // Destroy-time provisioners, evaluated now with `self` the object being
+            // destroyed (they run only while their resource is still configured).
+            let mut pre_diags = Diagnostics::new();
+            let mut destroy_provs = Vec::new();
+            if let Some(rc) = rc.as_ref().filter(|rc| rc.provisioners.iter().any(|p| p.when_destroy)) {
+                let mut sc = self.scope(&addr.module, instance_binding(&addr.key));
+                sc.self_value = Some(mark_sensitive(prior.clone(), &schema, None));
+                let (prepared, d) = crate::provision::prepare(&rc.provisioners, rc.connection.as_ref(), &sc, true);
+                destroy_provs = prepared;
+                pre_diags = d;
+            }
             futs.push(
                 async move {
                     let mut o = outcome(addr, Value::null(), OutcomeKind::Destroy);
+                    o.spanned = pre_diags;
+                    if !o.spanned.has_errors() && !destroy_provs.is_empty() {
+                        o.spanned.extend(crate::provision::run(&o.addr.to_string(), destroy_provs).await);
+                    }
+                    if o.spanned.has_errors() {
+                        // The object stays: a failed destroy-time provisioner stops its deletion.
+                        o.new_state = Some(Some(prior));
+                        return o;
+                    }
                     let ar = p.apply_change(ApplyRequest { type_name: &ty, prior: Some(&prior), planned: None, config: &Value::null(), identity: &identity }).await;
                     o.diags = ar.diags;
                     o.new_state = Some(ar.new_state);
@@ -572,7 +646,8 @@ impl<'e> Walker<'e> {
             self.dirty = true;
         }
         let Some(new_state) = &o.new_state else { return };
-        let failed = o.diags.iter().any(|d| d.error);
+        // A failed creation-time provisioner taints the new object, as in Terraform.
+        let failed = o.diags.iter().any(|d| d.error) || o.spanned.has_errors();
         let change = self.planned_change(&o.addr);
         let provider = change.map(|c| c.provider.clone()).unwrap_or_default();
         match o.kind {
@@ -643,6 +718,16 @@ impl<'e> Walker<'e> {
             }
         }
         out.into_iter().collect()
+    }
+}
+
+/// `count.index` or `each.key` of an instance being destroyed (`each.value` is not
+/// available to destroy-time provisioners, as in Terraform).
+fn instance_binding(key: &InstanceKey) -> Binding {
+    match key {
+        InstanceKey::Int(i) => Binding { count: Some(*i), each: None },
+        InstanceKey::Str(k) => Binding { count: None, each: Some((Value::String(k.clone()), Value::null())) },
+        InstanceKey::None => Binding::default(),
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Outcome {
     /// Apply result.
     pub new_state: Option<Option<Value>>,
     pub diags: Vec<ProviderDiag>,
+    /// Diagnostics that already carry a span (provisioner failures).
+    pub spanned: Diagnostics,
     pub kind: OutcomeKind,
     /// The token of the create intent this outcome settles (apply: recorded before the
     /// create; plan: a pending intent from an interrupted apply, looked up by `recover`).
@@ -388,6 +390,7 @@ impl<'e> Walker<'e> {
                     for d in o.diags.iter().filter(|d| d.error) {
                         self.diags.push(Diagnostic::error(d.summary.clone(), format!("{}: {}", o.addr, d.detail)));
                     }
+                    self.diags.extend(o.spanned);
                 }
             }
         }
