@@ -241,7 +241,12 @@ fn catch_interrupts(ctx: &Ctx, engine: &crate::engine::Engine) {
     use tokio::signal::unix::{signal, SignalKind};
     // Registered before returning, so that no signal falls between here and the task.
     let _guard = ctx.rt.enter();
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
     let level = engine.interrupt.clone();
     ctx.rt.spawn(async move {
         loop {

@@ -63,22 +63,6 @@ pub(super) fn json_string(s: &str) -> String {
     out
 }
 
-/// A number in plain decimal notation (big.Float's Text('f', -1)).
-pub(super) fn plain_number(f: f64) -> String {
-    if f == 0.0 {
-        return "0".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    // Rust's Display for f64 never uses an exponent and prints the shortest digits.
-    format!("{f}")
-}
-
 /// cty's json.Marshal of a wholly known value.
 pub(super) fn to_json(v: &Value) -> Result<String, String> {
     let mut out = String::new();
@@ -93,10 +77,11 @@ fn write_json(v: &Value, out: &mut String) -> Result<(), String> {
         Value::Sensitive(inner) => write_json(inner, out)?,
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
-            if !n.as_f64().is_finite() {
+            if n.is_infinite() {
                 return Err("cannot serialize infinity as JSON".into());
             }
-            out.push_str(&plain_number(n.as_f64()))
+            // cty: `Text('f', -1)`, exact at the number's own precision.
+            out.push_str(&n.to_string())
         }
         Value::String(s) => out.push_str(&json_string(s)),
         Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => {
@@ -145,13 +130,120 @@ fn jsondecode(s: &str) -> FResult {
     if de.end().is_err() {
         return Err(FuncError::new("extraneous data after JSON object"));
     }
-    Ok(json_value(&j))
+    // serde_json validated the text (and gives Go-like messages); the value is read
+    // again here so that numbers keep every digit (cty parses them at 512 bits).
+    let mut r = JsonReader {
+        b: s.as_bytes(),
+        i: 0,
+    };
+    Ok(r.value().unwrap_or_else(|| json_value(&j)))
 }
 
 fn strip_position(msg: &str) -> String {
     match msg.find(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),
+    }
+}
+
+/// Reads already-validated JSON into a value (arrays are tuples, objects are objects
+/// with the last duplicate key winning, strings NFC-normalised, numbers exact).
+struct JsonReader<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl JsonReader<'_> {
+    fn ws(&mut self) {
+        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+    fn value(&mut self) -> Option<Value> {
+        self.ws();
+        let c = *self.b.get(self.i)?;
+        Some(match c {
+            b'{' => {
+                self.i += 1;
+                let mut m = BTreeMap::new();
+                loop {
+                    self.ws();
+                    match self.b.get(self.i)? {
+                        b'}' => {
+                            self.i += 1;
+                            break;
+                        }
+                        b',' => self.i += 1,
+                        _ => {
+                            let k = self.string()?;
+                            self.ws();
+                            self.i += 1; // ':'
+                            let v = self.value()?;
+                            m.insert(k, v);
+                        }
+                    }
+                }
+                Value::Object(m)
+            }
+            b'[' => {
+                self.i += 1;
+                let mut vs = Vec::new();
+                loop {
+                    self.ws();
+                    match self.b.get(self.i)? {
+                        b']' => {
+                            self.i += 1;
+                            break;
+                        }
+                        b',' => self.i += 1,
+                        _ => vs.push(self.value()?),
+                    }
+                }
+                Value::Tuple(vs)
+            }
+            b'"' => sv(&self.string()?),
+            b't' => {
+                self.i += 4;
+                Value::Bool(true)
+            }
+            b'f' => {
+                self.i += 5;
+                Value::Bool(false)
+            }
+            b'n' => {
+                self.i += 4;
+                Value::null()
+            }
+            _ => {
+                let st = self.i;
+                while self.i < self.b.len()
+                    && matches!(
+                        self.b[self.i],
+                        b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+                    )
+                {
+                    self.i += 1;
+                }
+                let text = std::str::from_utf8(&self.b[st..self.i]).ok()?;
+                Value::Number(crate::lang::value::Number::parse(text)?)
+            }
+        })
+    }
+    fn string(&mut self) -> Option<String> {
+        let st = self.i;
+        self.i += 1;
+        while self.i < self.b.len() {
+            match self.b[self.i] {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    let text = std::str::from_utf8(&self.b[st..self.i]).ok()?;
+                    return serde_json::from_str::<String>(text).ok();
+                }
+                _ => self.i += 1,
+            }
+        }
+        None
     }
 }
 
@@ -641,7 +733,7 @@ impl Yaml {
         match v {
             Value::Null(_) | Value::Unknown(_) => self.out.push_str("null"),
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(n) => self.out.push_str(&plain_number(n.as_f64())),
+            Value::Number(n) => self.out.push_str(&n.to_string()),
             Value::List(_) | Value::Set(_) | Value::Tuple(_) => {
                 self.out.push_str("[]");
                 return false;

@@ -298,8 +298,8 @@ pub fn exists(name: &str) -> bool {
 pub fn arity(name: &str) -> Option<(usize, Option<usize>)> {
     let sp = spec(name)?;
     Some(match name {
-        // `try` has one required parameter and more variadic ones.
-        "try" => (1, None),
+        // `try` is variadic only; with no arguments the call itself fails.
+        "try" => (0, None),
         _ => (
             sp.params.len(),
             if sp.var.is_some() {
