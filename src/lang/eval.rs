@@ -642,14 +642,16 @@ impl<'a> Evaluator<'a> {
             Value::Map(m) | Value::Object(m) => {
                 m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
             }
-            other => return Err(self.err(
-                span,
-                "Iteration over non-iterable value",
-                format!(
+            other => {
+                return Err(self.err(
+                    span,
+                    "Iteration over non-iterable value",
+                    format!(
                     "A value of type {} cannot be used as the collection in a 'for' expression.",
                     other.friendly_type()
                 ),
-            )),
+                ))
+            }
         };
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
         let val_var = f.intro.value_var.as_str().to_string();
