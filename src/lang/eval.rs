@@ -116,6 +116,19 @@ pub fn render_template(
         Diagnostic::error("Invalid template", e.message().to_string())
             .with_span(Span::new(&file, off..(off + 1).min(text.len())))
     })?;
+    // As Terraform does, every variable the template refers to must be in `vars`,
+    // checked before rendering (also in branches that are not taken).
+    for (name, range) in free_names(&tpl) {
+        if !vars.contains_key(&name) {
+            let range = range.unwrap_or(0..0);
+            let (l1, c1) = file.line_col(range.start);
+            let (_, c2) = file.line_col(range.end);
+            return Err(Diagnostic::error(
+                "Invalid function argument",
+                format!("Invalid value for \"vars\" parameter: vars map does not contain key {name:?}, referenced at {}:{l1},{c1}-{c2}.", file.name),
+            ));
+        }
+    }
     let scope = TemplateScope { inner: scope };
     let ev = Evaluator {
         scope: &scope,
@@ -123,6 +136,67 @@ pub fn render_template(
         locals: vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
     };
     ev.template(&tpl, 0..text.len())
+}
+
+/// The names a template refers to that it does not bind itself (HCL's `Variables()`
+/// roots), in source order, with their spans.
+fn free_names(t: &Template) -> Vec<(String, Option<std::ops::Range<usize>>)> {
+    use hcl_edit::visit::{self, Visit};
+    struct Free {
+        bound: Vec<String>,
+        out: Vec<(String, Option<std::ops::Range<usize>>)>,
+    }
+    impl Visit for Free {
+        fn visit_expr(&mut self, e: &Expression) {
+            match e {
+                Expression::Variable(v) => {
+                    if !self.bound.iter().any(|b| b == v.as_str()) {
+                        self.out.push((v.as_str().to_string(), v.span()));
+                    }
+                }
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_object_item(&mut self, key: &ObjectKey, value: &hcl_edit::expr::ObjectValue) {
+            // A bare identifier key is a literal, not a reference.
+            if let ObjectKey::Expression(k) = key {
+                if !matches!(k, Expression::Variable(_)) {
+                    self.visit_expr(k);
+                }
+            }
+            self.visit_expr(value.expr());
+        }
+        fn visit_for_expr(&mut self, f: &hcl_edit::expr::ForExpr) {
+            self.visit_expr(&f.intro.collection_expr);
+            let n = self.bound.len();
+            self.bound
+                .extend(f.intro.key_var.iter().map(|k| k.as_str().to_string()));
+            self.bound.push(f.intro.value_var.as_str().to_string());
+            if let Some(k) = &f.key_expr {
+                self.visit_expr(k);
+            }
+            self.visit_expr(&f.value_expr);
+            if let Some(c) = &f.cond {
+                self.visit_expr(&c.expr);
+            }
+            self.bound.truncate(n);
+        }
+        fn visit_for_template_expr(&mut self, f: &hcl_edit::template::ForTemplateExpr) {
+            self.visit_expr(&f.collection_expr);
+            let n = self.bound.len();
+            self.bound
+                .extend(f.key_var.iter().map(|k| k.as_str().to_string()));
+            self.bound.push(f.value_var.as_str().to_string());
+            self.visit_template(&f.template);
+            self.bound.truncate(n);
+        }
+    }
+    let mut v = Free {
+        bound: Vec::new(),
+        out: Vec::new(),
+    };
+    v.visit_template(t);
+    v.out
 }
 
 /// A scope that refuses every reference: templatefile templates see only their vars.
@@ -923,6 +997,9 @@ impl<'a> Evaluator<'a> {
             )
         })?;
         render_template(&text, p, vmap, self.scope).map_err(|d| {
+            if d.summary == "Invalid function argument" {
+                return d.with_span(self.span_of(args[1]));
+            }
             Diagnostic::error(
                 "Error in function call",
                 format!(

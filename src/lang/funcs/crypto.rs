@@ -25,7 +25,10 @@ fn hexv(b: &[u8]) -> Value {
 
 pub(super) fn call(name: &str, a: &[Value], ctx: &FuncCtx) -> Option<FResult> {
     let s = || str_arg(a, 0);
-    let f = || str_arg(a, 0).and_then(|p| read_file(&p, ctx));
+    // Terraform's file hash functions return the open error as is: a plain call error
+    // (unlike `file`, which blames the argument).
+    let f =
+        || str_arg(a, 0).and_then(|p| read_file(&p, ctx).map_err(|e| FuncError::new(e.message)));
     Some(match name {
         "md5" => s().map(|s| hexv(&Md5::digest(s.as_bytes()))),
         "sha1" => s().map(|s| hexv(&Sha1::digest(s.as_bytes()))),

@@ -448,7 +448,7 @@ fn textdecodebase64(a: &[Value]) -> FResult {
         )
     };
     let text: String = match enc {
-        TextEnc::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
+        TextEnc::Utf8 => String::from_utf8(bytes).map_err(|_| invalid())?,
         TextEnc::Utf16 | TextEnc::Utf16Le | TextEnc::Utf16Be => {
             let (mut le, mut body) = (enc == TextEnc::Utf16Le, &bytes[..]);
             if enc == TextEnc::Utf16 {
@@ -546,6 +546,7 @@ fn urldecode(a: &[Value]) -> FResult {
 
 fn csvdecode(a: &[Value]) -> FResult {
     let s = str_arg(a, 0)?;
+    check_csv_quotes(&s)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -577,6 +578,67 @@ fn csvdecode(a: &[Value]) -> FResult {
         rows.push(Value::Object(m));
     }
     Ok(Value::List(rows))
+}
+
+/// Go's encoding/csv rejects what the csv crate tolerates: a quoted field that never
+/// ends, and a quote inside an unquoted field.
+fn check_csv_quotes(s: &str) -> Result<(), FuncError> {
+    let b = s.as_bytes();
+    let mut line = 1u64;
+    let mut i = 0;
+    let mut field_start = true;
+    let err = |line: u64| {
+        FuncError::new(format!(
+            "CSV parse error on line {line}: extraneous or missing \" in quoted-field"
+        ))
+    };
+    while i < b.len() {
+        match b[i] {
+            b'"' if field_start => {
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return Err(err(line + 1)),
+                        Some(b'"') if b.get(i + 1) == Some(&b'"') => i += 2,
+                        Some(b'"') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(c) => {
+                            if *c == b'\n' {
+                                line += 1;
+                            }
+                            i += 1;
+                        }
+                    }
+                }
+                match b.get(i) {
+                    None | Some(b',') | Some(b'\n') | Some(b'\r') => {}
+                    Some(_) => return Err(err(line)),
+                }
+                field_start = false;
+            }
+            b'"' => {
+                return Err(FuncError::new(format!(
+                    "CSV parse error on line {line}: bare \" in non-quoted-field"
+                )))
+            }
+            b',' => {
+                field_start = true;
+                i += 1;
+            }
+            b'\n' => {
+                line += 1;
+                field_start = true;
+                i += 1;
+            }
+            _ => {
+                field_start = false;
+                i += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn csv_error(e: &csv::Error, line: u64) -> FuncError {
