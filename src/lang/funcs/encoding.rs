@@ -125,6 +125,20 @@ fn jsondecode(s: &str) -> FResult {
                 "EOF"
             }));
         }
+        Err(e) if e.to_string().starts_with("number out of range") => {
+            // Go's decoder has no range limit (cty parses numbers at 512 bits).
+            let mut r = JsonReader {
+                b: s.as_bytes(),
+                i: 0,
+            };
+            if let Some(v) = r.value() {
+                r.ws();
+                if r.i == r.b.len() {
+                    return Ok(v);
+                }
+            }
+            return Err(FuncError::new(strip_position(&e.to_string())));
+        }
         Err(e) => return Err(FuncError::new(strip_position(&e.to_string()))),
     };
     if de.end().is_err() {
