@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 
-use super::conv;
 use super::strings::sv;
 use super::{str_arg, FResult, FuncError};
 use crate::lang::value::Value;
@@ -672,35 +671,7 @@ fn yamldecode(s: &str) -> FResult {
             "on line 1, column 1: missing start of document",
         ));
     }
-    let y: serde_yaml::Value =
-        serde_yaml::from_str(s).map_err(|e| FuncError::new(e.to_string()))?;
-    yaml_value(&y).map_err(FuncError::new)
-}
-
-fn yaml_value(y: &serde_yaml::Value) -> Result<Value, String> {
-    use serde_yaml::Value as Y;
-    Ok(match y {
-        Y::Null => Value::null(),
-        Y::Bool(b) => Value::Bool(*b),
-        Y::Number(n) => Value::number(n.as_f64().unwrap_or(0.0)),
-        Y::String(s) => sv(s),
-        Y::Sequence(items) => Value::Tuple(items.iter().map(yaml_value).collect::<Result<_, _>>()?),
-        Y::Mapping(m) => {
-            let mut out = BTreeMap::new();
-            for (k, v) in m {
-                let key = match k {
-                    Y::String(s) => s.clone(),
-                    Y::Number(_) | Y::Bool(_) | Y::Null => {
-                        conv::to_string(&yaml_value(k)?).unwrap_or_else(|_| "null".into())
-                    }
-                    _ => return Err("only scalar values can be used as mapping keys".into()),
-                };
-                out.insert(key, yaml_value(v)?);
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(t) => yaml_value(&t.value)?,
-    })
+    super::yaml::decode(s)
 }
 
 /// cty's yamlencode: go-yaml's emitter output.

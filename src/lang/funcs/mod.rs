@@ -25,6 +25,7 @@ mod numeric;
 mod strings;
 #[cfg(test)]
 mod tests;
+mod yaml;
 
 /// What a function call may depend on besides its arguments.
 pub struct FuncCtx<'a> {
