@@ -276,3 +276,131 @@ fn oracle_still_agrees() {
         failures.join("\n")
     );
 }
+
+/// Functions whose every call fails, so the corpus cannot show a working call.
+const NO_WORKING_CALL: &[(&str, &str)] = &[
+    ("list", "removed in Terraform 0.15: every call is an error"),
+    ("map", "removed in Terraform 0.15: every call is an error"),
+];
+
+/// Every function in terrane's table is in the corpus with at least one call that works
+/// and one that fails (as Terraform 1.0.3 answered, or as `differs.json` says terrane
+/// answers for functions Terraform 1.0.3 does not have).
+#[test]
+fn every_function_is_covered() {
+    let differs: BTreeMap<String, Differs> =
+        serde_json::from_str(&std::fs::read_to_string(corpus().join("differs.json")).unwrap())
+            .unwrap();
+    let all = cases();
+    let answers: Vec<(String, bool)> = all
+        .iter()
+        .map(|c| match differs.get(&c.expr) {
+            Some(d) => (c.expr.clone(), !d.terrane.starts_with("error: ")),
+            None => (
+                c.expr.clone(),
+                c.out.is_some() || c.error.as_deref() == Some("Call to unknown function"),
+            ),
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for name in terrane::lang::funcs::names() {
+        let calls: Vec<&(String, bool)> = answers
+            .iter()
+            .filter(|(e, _)| calls_function(e, name))
+            .collect();
+        // A Terraform "unknown function" answer without a differs.json entry is neither.
+        let unknown_fn = |e: &str| {
+            !differs.contains_key(e)
+                && all
+                    .iter()
+                    .any(|c| c.expr == e && c.error.as_deref() == Some("Call to unknown function"))
+        };
+        let works = calls.iter().any(|(e, ok)| *ok && !unknown_fn(e));
+        let fails = calls.iter().any(|(e, ok)| !*ok && !unknown_fn(e));
+        if !works && !NO_WORKING_CALL.iter().any(|(n, _)| *n == name) {
+            missing.push(format!("{name}: no call that works"));
+        }
+        if !fails {
+            missing.push(format!("{name}: no call that fails"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "functions without table cases in tests/lang_differential/exprs:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// True when `expr` calls function `name` (not as part of a longer identifier).
+fn calls_function(expr: &str, name: &str) -> bool {
+    let b = expr.as_bytes();
+    let pat = format!("{name}(");
+    expr.match_indices(&pat).any(|(i, _)| {
+        i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b'.')
+    })
+}
+
+/// A bad argument's diagnostic names the function and the argument, and points at
+/// exactly that argument's text.
+#[test]
+fn bad_arguments_are_located() {
+    // (call, the offending argument's text, its 1-based position)
+    let calls: &[(&str, &str, usize)] = &[
+        ("upper([])", "[]", 1),
+        ("substr(\"abc\", \"x\", 1)", "\"x\"", 2),
+        ("join(\",\", [\"a\"], {})", "{}", 3),
+        ("abs(\"x\")", "\"x\"", 1),
+        ("parseint(\"zz\",  63)", "63", 2),
+        ("split(null, \"a\")", "null", 1),
+        ("base64decode(  true ? [] : [] )", "true ? [] : []", 1),
+        ("lookup({a=1}, [], 1)", "[]", 2),
+        ("keys(\"str\")", "\"str\"", 1),
+        ("file(\"missing.txt\")", "\"missing.txt\"", 1),
+        (
+            "jsondecode(1 == 1 ? null : \"\")",
+            "1 == 1 ? null : \"\"",
+            1,
+        ),
+        ("format(\"%s\", \"a\", \"b\")", "\"b\"", 3),
+        ("textencodebase64(\"x\", \"nope\")", "\"nope\"", 2),
+        ("tonumber(\"one\")", "\"one\"", 1),
+        ("setunion([\"a\"], \"b\")", "\"b\"", 2),
+        ("regex(\"(\", \"a\")", "\"(\"", 1),
+        ("formatdate(\"YYYY\", \"yesterday\")", "\"yesterday\"", 2),
+        ("templatefile(\"greet.tmpl\", {})", "{}", 2),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    copy_dir(&corpus().join("fixtures"), &work);
+    let config = terrane::config::load_dir_with_files(&work, Vec::new())
+        .0
+        .expect("an empty configuration");
+    let engine = Engine::new(config, Registry::builtin(), work.clone());
+    let vars = InputVars::new();
+    let state = State::new();
+    let (session, _) = engine.eval_session(&state, &vars);
+    let mut failures = Vec::new();
+    for (src, arg, pos) in calls {
+        let name = &src[..src.find('(').unwrap()];
+        match session.eval(src) {
+            Ok(v) => failures.push(format!("{src}: worked ({v:?})")),
+            Err(d) => {
+                let span_text = d.span.as_ref().map(|s| s.text().to_string());
+                let names_fn = d.detail.contains(&format!("\"{name}\""));
+                let names_arg =
+                    d.detail.contains(&format!("argument {pos}")) || d.detail.contains("parameter");
+                if d.summary != "Invalid function argument"
+                    || span_text.as_deref() != Some(*arg)
+                    || !names_fn
+                    || !names_arg
+                {
+                    failures.push(format!(
+                        "{src}: {} / {:?} at {span_text:?} (want the span of {arg:?}, argument {pos})",
+                        d.summary, d.detail
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

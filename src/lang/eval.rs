@@ -125,7 +125,7 @@ pub fn render_template(
             let (_, c2) = file.line_col(range.end);
             return Err(Diagnostic::error(
                 "Invalid function argument",
-                format!("Invalid value for \"vars\" parameter: vars map does not contain key {name:?}, referenced at {}:{l1},{c1}-{c2}.", file.name),
+                format!("Invalid value for \"vars\" parameter of \"templatefile\": vars map does not contain key {name:?}, referenced at {}:{l1},{c1}-{c2}.", file.name),
             ));
         }
     }
@@ -977,14 +977,14 @@ impl<'a> Evaluator<'a> {
             return Err(self.err(
                 self.span_of(args[0]),
                 "Invalid function argument",
-                "Invalid value for \"path\" parameter: string required.",
+                "Invalid value for \"path\" parameter of \"templatefile\": string required.",
             ));
         };
         let Some(vmap) = vars.as_map() else {
             return Err(self.err(
                 self.span_of(args[1]),
                 "Invalid function argument",
-                "Invalid value for \"vars\" parameter: a map or object is required.",
+                "Invalid value for \"vars\" parameter of \"templatefile\": a map or object is required.",
             ));
         };
         let ctx = self.scope.func_ctx();
@@ -993,7 +993,7 @@ impl<'a> Evaluator<'a> {
             self.err(
                 self.span_of(args[0]),
                 "Invalid function argument",
-                format!("Invalid value for \"path\" parameter: no file exists at {p:?}: {e}."),
+                format!("Invalid value for \"path\" parameter of \"templatefile\": no file exists at {p:?}: {e}."),
             )
         })?;
         render_template(&text, p, vmap, self.scope).map_err(|d| {
