@@ -68,10 +68,7 @@ impl ModuleInstance {
     }
     pub fn child(&self, name: &str, key: InstanceKey) -> ModuleInstance {
         let mut v = self.0.clone();
-        v.push(ModuleStep {
-            name: name.to_string(),
-            key,
-        });
+        v.push(ModuleStep { name: name.to_string(), key });
         ModuleInstance(v)
     }
     pub fn parent(&self) -> Option<ModuleInstance> {
@@ -129,9 +126,7 @@ impl fmt::Display for ModulePath {
     }
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ResourceMode {
     Managed,
@@ -148,18 +143,10 @@ pub struct Resource {
 
 impl Resource {
     pub fn managed(type_: &str, name: &str) -> Resource {
-        Resource {
-            mode: ResourceMode::Managed,
-            type_: type_.into(),
-            name: name.into(),
-        }
+        Resource { mode: ResourceMode::Managed, type_: type_.into(), name: name.into() }
     }
     pub fn data(type_: &str, name: &str) -> Resource {
-        Resource {
-            mode: ResourceMode::Data,
-            type_: type_.into(),
-            name: name.into(),
-        }
+        Resource { mode: ResourceMode::Data, type_: type_.into(), name: name.into() }
     }
     /// The provider's local name implied by the type: `aws` for `aws_instance`.
     pub fn implied_provider(&self) -> &str {
@@ -185,11 +172,7 @@ pub struct AbsResource {
 
 impl AbsResource {
     pub fn instance(&self, key: InstanceKey) -> AbsResourceInstance {
-        AbsResourceInstance {
-            module: self.module.clone(),
-            resource: self.resource.clone(),
-            key,
-        }
+        AbsResourceInstance { module: self.module.clone(), resource: self.resource.clone(), key }
     }
 }
 
@@ -212,10 +195,7 @@ pub struct AbsResourceInstance {
 
 impl AbsResourceInstance {
     pub fn abs_resource(&self) -> AbsResource {
-        AbsResource {
-            module: self.module.clone(),
-            resource: self.resource.clone(),
-        }
+        AbsResource { module: self.module.clone(), resource: self.resource.clone() }
     }
 }
 
@@ -248,9 +228,7 @@ impl<'a> AddrLexer<'a> {
     }
     fn name(&mut self) -> Option<String> {
         let rest = &self.s[self.pos..];
-        let len = rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-            .unwrap_or(rest.len());
+        let len = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
         if len == 0 {
             return None;
         }
@@ -290,12 +268,8 @@ impl<'a> AddrLexer<'a> {
             InstanceKey::Str(out)
         } else {
             let rest = &self.s[self.pos..];
-            let len = rest
-                .find(|c: char| !(c.is_ascii_digit() || c == '-'))
-                .unwrap_or(rest.len());
-            let n: i64 = rest[..len]
-                .parse()
-                .map_err(|_| "instance key must be a number or a quoted string".to_string())?;
+            let len = rest.find(|c: char| !(c.is_ascii_digit() || c == '-')).unwrap_or(rest.len());
+            let n: i64 = rest[..len].parse().map_err(|_| "instance key must be a number or a quoted string".to_string())?;
             self.pos += len;
             InstanceKey::Int(n)
         };
@@ -309,10 +283,7 @@ impl<'a> AddrLexer<'a> {
 impl FromStr for AbsResourceInstance {
     type Err = AddrParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = |reason: &str| AddrParseError {
-            input: s.to_string(),
-            reason: reason.to_string(),
-        };
+        let err = |reason: &str| AddrParseError { input: s.to_string(), reason: reason.to_string() };
         let mut lx = AddrLexer { s, pos: 0 };
         let mut module = Vec::new();
         loop {
@@ -333,11 +304,7 @@ impl FromStr for AbsResourceInstance {
                 if !lx.eat('.') {
                     return Err(err("expected '.' after 'data'"));
                 }
-                (
-                    ResourceMode::Data,
-                    lx.name()
-                        .ok_or_else(|| err("expected a data source type"))?,
-                )
+                (ResourceMode::Data, lx.name().ok_or_else(|| err("expected a data source type"))?)
             } else {
                 (ResourceMode::Managed, first)
             };
@@ -349,11 +316,7 @@ impl FromStr for AbsResourceInstance {
             if !lx.at_end() {
                 return Err(err("unexpected text after the address"));
             }
-            return Ok(AbsResourceInstance {
-                module: ModuleInstance(module),
-                resource: Resource { mode, type_, name },
-                key,
-            });
+            return Ok(AbsResourceInstance { module: ModuleInstance(module), resource: Resource { mode, type_, name }, key });
         }
     }
 }
@@ -361,10 +324,7 @@ impl FromStr for AbsResourceInstance {
 impl FromStr for ModuleInstance {
     type Err = AddrParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = |reason: &str| AddrParseError {
-            input: s.to_string(),
-            reason: reason.to_string(),
-        };
+        let err = |reason: &str| AddrParseError { input: s.to_string(), reason: reason.to_string() };
         let mut lx = AddrLexer { s, pos: 0 };
         let mut steps = Vec::new();
         while !lx.at_end() {
@@ -402,18 +362,8 @@ mod tests {
 
     #[test]
     fn bad_addresses_are_errors() {
-        for s in [
-            "",
-            "aws_instance",
-            "module.a",
-            "aws_instance.web[",
-            "aws_instance.web[x]",
-            "a.b.c",
-        ] {
-            assert!(
-                s.parse::<AbsResourceInstance>().is_err(),
-                "{s} should not parse"
-            );
+        for s in ["", "aws_instance", "module.a", "aws_instance.web[", "aws_instance.web[x]", "a.b.c"] {
+            assert!(s.parse::<AbsResourceInstance>().is_err(), "{s} should not parse");
         }
     }
 

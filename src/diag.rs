@@ -29,11 +29,7 @@ impl SourceFile {
                 line_starts.push(i + 1);
             }
         }
-        Arc::new(SourceFile {
-            name: name.into(),
-            text,
-            line_starts,
-        })
+        Arc::new(SourceFile { name: name.into(), text, line_starts })
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -44,11 +40,7 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(offset - start);
+        let col = self.text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
         (line + 1, col + 1)
     }
 }
@@ -63,11 +55,7 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: &Arc<SourceFile>, range: Range<usize>) -> Span {
-        Span {
-            file: file.clone(),
-            start: range.start,
-            end: range.end.max(range.start),
-        }
+        Span { file: file.clone(), start: range.start, end: range.end.max(range.start) }
     }
     /// A span from an optional hcl-edit range; the whole-file start when there is none.
     pub fn from_opt(file: &Arc<SourceFile>, range: Option<Range<usize>>) -> Span {
@@ -83,11 +71,7 @@ impl Span {
     }
     /// The smallest span covering both (same file assumed).
     pub fn to(&self, other: &Span) -> Span {
-        Span {
-            file: self.file.clone(),
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { file: self.file.clone(), start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 }
 
@@ -140,10 +124,7 @@ impl Diagnostic {
         }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(summary, detail)
-        }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary, detail) }
     }
     pub fn with_span(mut self, span: Span) -> Diagnostic {
         self.span = Some(span);
@@ -321,10 +302,7 @@ impl Diagnostic {
         let mut labels = Vec::new();
         let mut src = None;
         if let Some(span) = &self.span {
-            src = Some(miette::NamedSource::new(
-                span.file.name.clone(),
-                span.file.text.clone(),
-            ));
+            src = Some(miette::NamedSource::new(span.file.name.clone(), span.file.text.clone()));
             let label = self.label.clone().unwrap_or_else(|| "here".to_string());
             labels.push(miette::LabeledSpan::new_primary_with_span(
                 Some(label),
@@ -332,10 +310,7 @@ impl Diagnostic {
             ));
             for (r, l) in &self.related {
                 if Arc::ptr_eq(&r.file, &span.file) {
-                    labels.push(miette::LabeledSpan::new_with_span(
-                        Some(l.clone()),
-                        (r.start, r.end - r.start),
-                    ));
+                    labels.push(miette::LabeledSpan::new_with_span(Some(l.clone()), (r.start, r.end - r.start)));
                 } else {
                     detail.push_str(&format!("\n  {}: {}", r.location(), l));
                 }
@@ -345,14 +320,7 @@ impl Diagnostic {
                 detail.push_str(&format!("\n  {}: {}", r.location(), l));
             }
         }
-        MietteDiag {
-            summary: self.summary.clone(),
-            detail,
-            severity: self.severity,
-            help: self.help.clone(),
-            src,
-            labels,
-        }
+        MietteDiag { summary: self.summary.clone(), detail, severity: self.severity, help: self.help.clone(), src, labels }
     }
 }
 
@@ -409,9 +377,7 @@ impl JsonSnippet {
             let line_end = line_start + content.len();
             // Lines overlapping [start, end): the first line always, then every line
             // that begins before the end.
-            if (line_start <= start && start <= line_end)
-                || (line_start > start && line_start < end)
-            {
+            if (line_start <= start && start <= line_end) || (line_start > start && line_start < end) {
                 code_start.get_or_insert(line_start);
                 code.push_str(content);
                 code.push('\n');
@@ -461,29 +427,14 @@ impl Diagnostic {
     pub fn to_json(&self) -> JsonDiagnostic {
         // Like Terraform, an empty range is widened to one byte.
         let widen = |s: &Span| if s.end > s.start { s.end } else { s.start + 1 };
-        let snippet = self
-            .span
-            .as_ref()
-            .map(|s| JsonSnippet::new(&s.file, s.start, widen(s)));
+        let snippet = self.span.as_ref().map(|s| JsonSnippet::new(&s.file, s.start, widen(s)));
         let range = self.span.as_ref().map(|s| {
             let (l1, c1) = s.file.line_col(s.start);
-            let (l2, c2) = if s.end > s.start {
-                s.file.line_col(s.end)
-            } else {
-                (l1, c1 + 1)
-            };
+            let (l2, c2) = if s.end > s.start { s.file.line_col(s.end) } else { (l1, c1 + 1) };
             JsonRange {
                 filename: s.file.name.clone(),
-                start: JsonPos {
-                    line: l1,
-                    column: c1,
-                    byte: s.start,
-                },
-                end: JsonPos {
-                    line: l2,
-                    column: c2,
-                    byte: widen(s),
-                },
+                start: JsonPos { line: l1, column: c1, byte: s.start },
+                end: JsonPos { line: l2, column: c2, byte: widen(s) },
             }
         });
         let mut detail = self.detail.clone();

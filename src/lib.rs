@@ -11,5 +11,8 @@ pub mod fmt;
 pub mod graph;
 pub mod lang;
 pub mod plan;
+pub mod progress;
+pub mod provision;
 pub mod providers;
+pub mod ssh;
 pub mod state;

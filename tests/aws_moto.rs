@@ -6,10 +6,10 @@
 //! (and tamper with) the emulator through the AWS SDK directly. Under CI=true a missing
 //! emulator fails the test; elsewhere the test is skipped with a message.
 
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
+
+mod support;
 
 use terrane::lang::value::Value;
 use terrane::providers::{ApplyRequest, ObjectIdentity, PlanRequest, Provider};
@@ -17,53 +17,13 @@ use terrane::providers::{ApplyRequest, ObjectIdentity, PlanRequest, Provider};
 // ---------------------------------------------------------------------------------------
 // The emulator
 
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A private moto server (see `support::moto::private_server`).
+fn moto() -> Option<support::moto::PrivateMoto> {
+    support::moto::private_server()
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-/// A private moto server, or `None` (test skipped) outside CI when there is none.
-fn moto() -> Option<Moto> {
-    let Some(server) = std::env::var_os("TERRANE_MOTO_SERVER") else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("TERRANE_MOTO_SERVER is not set: run the suite through scripts/test.sh (CI must not skip AWS tests)");
-        }
-        eprintln!("skipping: TERRANE_MOTO_SERVER is not set (run scripts/test.sh to install moto)");
-        return None;
-    };
-    let port = free_port();
-    let child = Command::new(server)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let m = Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..300 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(m);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("moto_server did not start on port {port}");
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 // ---------------------------------------------------------------------------------------

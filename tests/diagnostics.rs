@@ -22,12 +22,8 @@ fn diagnose(case: &str) -> String {
             let engine = Engine::new(config, Registry::builtin(), dir.clone());
             diags.extend(engine.validate());
             if !diags.has_errors() {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                let (_, plan_diags) =
-                    rt.block_on(engine.plan(&State::new(), &PlanOptions::default()));
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let (_, plan_diags) = rt.block_on(engine.plan(&State::new(), &PlanOptions::default()));
                 diags.extend(plan_diags);
             }
         }
@@ -50,11 +46,7 @@ macro_rules! case {
         #[test]
         fn $name() {
             let text = diagnose(stringify!($name));
-            assert!(
-                !text.trim().is_empty(),
-                "fixture {} produced no diagnostic",
-                stringify!($name)
-            );
+            assert!(!text.trim().is_empty(), "fixture {} produced no diagnostic", stringify!($name));
             insta::assert_snapshot!(stringify!($name), text);
         }
     };
@@ -85,11 +77,7 @@ case!(type_error_in_expression);
 fn unknown_resource_type_is_reported_once_per_type() {
     let text = diagnose("unknown_resource_type");
     assert_eq!(text.matches("foo_server").count() >= 1, true);
-    assert_eq!(
-        text.matches("×").count(),
-        1,
-        "one diagnostic for the type, not one per use:\n{text}"
-    );
+    assert_eq!(text.matches("×").count(), 1, "one diagnostic for the type, not one per use:\n{text}");
 }
 
 #[test]
@@ -99,10 +87,7 @@ fn a_sensitive_value_never_appears_in_messages() {
     let (config, diags) = load_dir(dir);
     let config = config.unwrap();
     let engine = Engine::new(config, Registry::builtin(), dir.to_path_buf());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (plan, plan_diags) = rt.block_on(engine.plan(&State::new(), &PlanOptions::default()));
     let mut all = diags;
     all.extend(plan_diags);

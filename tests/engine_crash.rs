@@ -24,11 +24,7 @@ fn fixture() -> PathBuf {
 fn engine(mock: &Arc<MockProvider>) -> Engine {
     let (config, diags) = load_dir(&fixture());
     assert!(!diags.has_errors());
-    Engine::new(
-        config.unwrap(),
-        mock_registry_with_builtins(mock.clone()),
-        fixture(),
-    )
+    Engine::new(config.unwrap(), mock_registry_with_builtins(mock.clone()), fixture())
 }
 
 async fn plan(e: &Engine, st: &State) -> terrane::plan::Plan {
@@ -37,16 +33,7 @@ async fn plan(e: &Engine, st: &State) -> terrane::plan::Plan {
 }
 
 fn names_in_world(mock: &MockProvider) -> Vec<String> {
-    let mut v: Vec<String> = mock
-        .world()
-        .values()
-        .map(|o| {
-            o.value.clone().to_json()["name"]
-                .as_str()
-                .unwrap_or("?")
-                .to_string()
-        })
-        .collect();
+    let mut v: Vec<String> = mock.world().values().map(|o| o.value.clone().to_json()["name"].as_str().unwrap_or("?").to_string()).collect();
     v.sort();
     v
 }
@@ -64,31 +51,18 @@ async fn every_create_finds_its_intent_already_on_disk() {
             return;
         }
         let text = std::fs::read_to_string(&path2).unwrap_or_default();
-        let on_disk = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|j| j["pending"].as_array().cloned())
-            .unwrap_or_default();
-        let found = on_disk.iter().any(|p| {
-            p["token"] == identity.token.as_str() && p["address"] == identity.address.as_str()
-        });
-        seen2
-            .lock()
-            .unwrap()
-            .push((identity.address.clone(), found));
+        let on_disk = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|j| j["pending"].as_array().cloned()).unwrap_or_default();
+        let found = on_disk.iter().any(|p| p["token"] == identity.token.as_str() && p["address"] == identity.address.as_str());
+        seen2.lock().unwrap().push((identity.address.clone(), found));
     }));
     let e = engine(&mock);
     let st = State::new();
     let p = plan(&e, &st).await;
-    let out = e
-        .apply(&p, st, &ApplyOptions::default(), backend.clone())
-        .await;
+    let out = e.apply(&p, st, &ApplyOptions::default(), backend.clone()).await;
     assert!(!out.diags.has_errors());
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 6, "{seen:?}");
-    assert!(
-        seen.iter().all(|(_, found)| *found),
-        "a create ran before its intent was durable: {seen:?}"
-    );
+    assert!(seen.iter().all(|(_, found)| *found), "a create ran before its intent was durable: {seen:?}");
     // Settled: no intent left, every object recorded.
     let disk = backend.read().await.unwrap().unwrap();
     assert!(disk.pending.is_empty());
@@ -123,20 +97,9 @@ async fn objects_created_before_a_crash_are_adopted_not_duplicated() {
     assert_eq!(p.adopted.len(), 5, "every object is found by its token");
     assert_eq!(p.resolved_intents.len(), 5);
     assert!(!p.is_empty());
-    let creates: Vec<String> = p
-        .changes
-        .iter()
-        .filter(|c| c.action == terrane::plan::Action::Create)
-        .map(|c| c.addr.to_string())
-        .collect();
-    assert_eq!(
-        creates,
-        ["mock_thing.after"],
-        "adopted objects are not created again"
-    );
-    let out = e
-        .apply(&p, crashed, &ApplyOptions::default(), backend.clone())
-        .await;
+    let creates: Vec<String> = p.changes.iter().filter(|c| c.action == terrane::plan::Action::Create).map(|c| c.addr.to_string()).collect();
+    assert_eq!(creates, ["mock_thing.after"], "adopted objects are not created again");
+    let out = e.apply(&p, crashed, &ApplyOptions::default(), backend.clone()).await;
     assert!(!out.diags.has_errors());
     let disk = backend.read().await.unwrap().unwrap();
     assert!(disk.pending.is_empty());
@@ -163,14 +126,8 @@ async fn intents_of_creates_that_never_happened_are_dropped() {
     let p = plan(&e, &crashed).await;
     assert!(p.adopted.is_empty());
     assert_eq!(p.resolved_intents.len(), 5);
-    assert_eq!(
-        p.counts(),
-        (6, 0, 0),
-        "everything but the recorded terraform_data"
-    );
-    let out = e
-        .apply(&p, crashed, &ApplyOptions::default(), backend.clone())
-        .await;
+    assert_eq!(p.counts(), (6, 0, 0), "everything but the recorded terraform_data");
+    let out = e.apply(&p, crashed, &ApplyOptions::default(), backend.clone()).await;
     assert!(!out.diags.has_errors());
     assert_eq!(names_in_world(&mock).len(), 6);
     let disk = backend.read().await.unwrap().unwrap();
@@ -188,34 +145,12 @@ async fn destroy_after_a_crash_deletes_what_the_crash_left() {
     apply_and_abandon(&e, backend.clone(), Duration::from_secs(2)).await;
     mock.set_after_apply_delay(Duration::ZERO);
     let crashed = backend.read().await.unwrap().unwrap();
-    let (p, d) = e
-        .plan(
-            &crashed,
-            &PlanOptions {
-                destroy: true,
-                ..Default::default()
-            },
-        )
-        .await;
+    let (p, d) = e.plan(&crashed, &PlanOptions { destroy: true, ..Default::default() }).await;
     let p = p.unwrap_or_else(|| panic!("{d:?}"));
-    assert_eq!(
-        p.counts().2,
-        6,
-        "the adopted objects are destroyed, and the recorded one"
-    );
-    let out = e
-        .apply(&p, crashed, &ApplyOptions::default(), backend.clone())
-        .await;
-    assert!(
-        !out.diags.has_errors(),
-        "{:?}",
-        out.diags.iter().map(|d| d.to_string()).collect::<Vec<_>>()
-    );
-    assert!(
-        mock.world().is_empty(),
-        "nothing is left behind: {:?}",
-        names_in_world(&mock)
-    );
+    assert_eq!(p.counts().2, 6, "the adopted objects are destroyed, and the recorded one");
+    let out = e.apply(&p, crashed, &ApplyOptions::default(), backend.clone()).await;
+    assert!(!out.diags.has_errors(), "{:?}", out.diags.iter().map(|d| d.to_string()).collect::<Vec<_>>());
+    assert!(mock.world().is_empty(), "nothing is left behind: {:?}", names_in_world(&mock));
     let disk = backend.read().await.unwrap().unwrap();
     assert!(disk.pending.is_empty() && disk.instance_addrs().is_empty());
 }
@@ -236,30 +171,16 @@ async fn first_interrupt_finishes_running_work_and_starts_nothing_new() {
     mock.set_apply_delay(Duration::from_millis(200));
     let st = State::new();
     let p = plan(&e, &st).await;
-    let out = e
-        .apply(&p, st, &ApplyOptions::default(), backend.clone())
-        .await;
+    let out = e.apply(&p, st, &ApplyOptions::default(), backend.clone()).await;
     assert!(out.diags.has_errors(), "an interrupted apply fails");
     let text: String = out.diags.iter().map(|d| d.to_string()).collect();
     assert!(text.contains("interrupted"), "{text}");
     // The five servers were already running (one node) and finished; `after` never began.
     assert_eq!(names_in_world(&mock).len(), 5);
-    assert!(
-        out.skipped
-            .iter()
-            .any(|(a, why)| a.contains("mock_thing.after") && why.contains("interrupted")),
-        "{:?}",
-        out.skipped
-    );
+    assert!(out.skipped.iter().any(|(a, why)| a.contains("mock_thing.after") && why.contains("interrupted")), "{:?}", out.skipped);
     let disk = backend.read().await.unwrap().unwrap();
     assert!(disk.pending.is_empty());
-    assert_eq!(
-        disk.instance_addrs()
-            .iter()
-            .filter(|a| a.to_string().starts_with("mock_thing.server"))
-            .count(),
-        5
-    );
+    assert_eq!(disk.instance_addrs().iter().filter(|a| a.to_string().starts_with("mock_thing.server")).count(), 5);
 }
 
 #[tokio::test]
@@ -278,26 +199,32 @@ async fn second_interrupt_stops_waiting_and_keeps_the_intents() {
     let st = State::new();
     let p = plan(&e, &st).await;
     // Returns promptly although the provider would take a minute.
-    let out = tokio::time::timeout(
-        Duration::from_secs(30),
-        e.apply(&p, st, &ApplyOptions::default(), backend.clone()),
-    )
-    .await
-    .expect("the second interrupt stops waiting");
+    let out = tokio::time::timeout(Duration::from_secs(30), e.apply(&p, st, &ApplyOptions::default(), backend.clone())).await.expect("the second interrupt stops waiting");
     assert!(out.diags.has_errors());
     let disk = backend.read().await.unwrap().unwrap();
-    assert!(
-        !disk.pending.is_empty(),
-        "the abandoned creates' intents are saved"
-    );
+    assert!(!disk.pending.is_empty(), "the abandoned creates' intents are saved");
     // The next run adopts whatever they made (and is not interrupted).
     mock.set_apply_hook(Arc::new(|_, _| {}));
     mock.set_after_apply_delay(Duration::ZERO);
     e.interrupt.send_replace(0);
     let p = plan(&e, &disk).await;
-    let out = e
-        .apply(&p, disk, &ApplyOptions::default(), backend.clone())
-        .await;
+    let out = e.apply(&p, disk, &ApplyOptions::default(), backend.clone()).await;
     assert!(!out.diags.has_errors());
     assert_eq!(names_in_world(&mock).len(), 6);
+}
+
+#[tokio::test]
+async fn the_plan_shows_what_it_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(LocalBackend::new(dir.path().join("terraform.tfstate")));
+    let mock = Arc::new(MockProvider::new());
+    mock.set_after_apply_delay(Duration::from_secs(60));
+    let e = engine(&mock);
+    apply_and_abandon(&e, backend.clone(), Duration::from_secs(2)).await;
+    mock.set_after_apply_delay(Duration::ZERO);
+    let crashed = backend.read().await.unwrap().unwrap();
+    let p = plan(&e, &crashed).await;
+    let shown = terrane::plan::render::render_plan(&p, &Default::default());
+    assert!(shown.contains("Recovered from an interrupted apply"), "{shown}");
+    assert!(shown.contains("# mock_thing.server[0] was created by an interrupted apply; it is adopted into the state"), "{shown}");
 }

@@ -323,16 +323,7 @@ async fn orphans_are_deleted_in_reverse_dependency_order() {
     let mut deletes = w.mock.calls_starting("apply delete");
     deletes.sort();
     let keep = w.attr("mock_thing.keep", "id");
-    assert_eq!(
-        deletes,
-        [
-            format!(
-                "apply delete mock_thing name=gone-{}",
-                keep.as_str().unwrap()
-            ),
-            "apply delete mock_thing name=inner".to_string()
-        ]
-    );
+    assert_eq!(deletes, [format!("apply delete mock_thing name=gone-{}", keep.as_str().unwrap()), "apply delete mock_thing name=inner".to_string()]);
 }
 
 #[tokio::test]

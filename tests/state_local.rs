@@ -40,8 +40,10 @@ async fn files_are_private_and_earlier_versions_are_kept() {
     assert!(b.read().await.unwrap().is_none(), "no file, no state");
 
     let lineage = "lin-1";
+    // Three runs (a backend value each), as three commands would write.
     for serial in 1..=3 {
-        b.write(&sample_state(lineage, serial, &format!("v{serial}")))
+        LocalBackend::new(path.clone())
+            .write(&sample_state(lineage, serial, &format!("v{serial}")))
             .await
             .unwrap();
     }
@@ -54,7 +56,7 @@ async fn files_are_private_and_earlier_versions_are_kept() {
             .unwrap();
     assert_eq!(
         backed_up.serial, 2,
-        "the backup is the version before the last write"
+        "the backup is the version before the last run"
     );
 
     let hist_dir = b.history_dir();
@@ -258,4 +260,33 @@ fn holder_is_dead_for_a_dead_pid() {
         !holder_is_dead(&info),
         "a pid on another host cannot be judged"
     );
+}
+
+#[tokio::test]
+async fn one_run_keeps_one_history_version_however_many_checkpoints_it_writes() {
+    use terrane::state::backend::Backend;
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("terraform.tfstate");
+    let mut st = terrane::state::State::new();
+    // First run: creates the state, then writes checkpoints as an apply does.
+    let run1 = terrane::state::local::LocalBackend::new(path.clone());
+    for _ in 0..5 {
+        st.serial += 1;
+        run1.write(&st).await.unwrap();
+    }
+    // Second run: its first write keeps the first run's final version; its checkpoints
+    // keep nothing more.
+    let run2 = terrane::state::local::LocalBackend::new(path.clone());
+    for _ in 0..5 {
+        st.serial += 1;
+        run2.write(&st).await.unwrap();
+    }
+    let serials: Vec<u64> = run2.history().await.unwrap().iter().map(|h| h.serial).collect();
+    assert_eq!(serials.iter().filter(|s| **s == 5).count(), 1, "{serials:?}");
+    assert!(serials.len() <= 2, "checkpoints must not each be kept: {serials:?}");
+    assert_eq!(run2.read().await.unwrap().unwrap().serial, 10);
+    // Another writer in between is still detected: a stale serial is refused.
+    let mut old = st.clone();
+    old.serial = 7;
+    assert!(run2.write(&old).await.is_err());
 }

@@ -205,6 +205,8 @@ pub async fn apply_plan(
         .engine
         .apply(plan, prior, &opts, backend.clone())
         .await;
+    // SSH sessions are reused within one run only.
+    crate::ssh::pool::clear();
     let mut diags = outcome.diags;
     if let Err(CliError::Diags(d)) = write_final_state(&*backend, &mut outcome.state).await {
         diags.extend(d);
@@ -241,12 +243,7 @@ fn catch_interrupts(ctx: &Ctx, engine: &crate::engine::Engine) {
     use tokio::signal::unix::{signal, SignalKind};
     // Registered before returning, so that no signal falls between here and the task.
     let _guard = ctx.rt.enter();
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return;
-    };
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
     let level = engine.interrupt.clone();
     ctx.rt.spawn(async move {
         loop {

@@ -164,6 +164,9 @@ pub fn open(ctx: &Ctx, settings: &OpSettings) -> Result<Session, CliError> {
     ctx.ui.diags(&diags);
     let backend = workdir::open_backend(ctx, settings.state.as_deref(), &config)?;
     let digest = digest_of(&config);
+    // Provisioner and ssh_exec output goes to stdout, each line prefixed with its
+    // address (plan and apply have no machine-readable mode that would keep it out).
+    crate::progress::set_sink(Some(crate::progress::stdout_sink()));
     Ok(Session {
         engine: Engine::new(config, Registry::builtin(), ctx.cwd.clone()),
         backend,

@@ -415,12 +415,25 @@ pub async fn acquire(
     }
     let info = LockInfo::new(operation);
     let start = Instant::now();
+    let mut broke_stale = false;
     loop {
         match b.lock(&info).await {
             Ok(()) => {
                 return Ok(Held {
                     id: Some(info.id.clone()),
                 })
+            }
+            // A lock left by a terrane that died on this very host (kill -9, power loss
+            // of the process) can never be released by its holder: take it over, once.
+            // Never for another host, or a pid that exists (possibly reused): those wait.
+            Err(StateError::Locked(held)) if !broke_stale && crate::state::local::holder_is_dead(&held) => {
+                broke_stale = true;
+                if b.unlock(&held.id).await.is_ok() {
+                    super::ui::write_err(&format!(
+                        "Warning: released a stale state lock (ID {}) left by pid {} on this host, which is no longer running (operation {}, since {}).\n\n",
+                        held.id, held.pid, held.operation, held.created
+                    ));
+                }
             }
             Err(StateError::Locked(_)) if start.elapsed() < timeout => {
                 tokio::time::sleep(Duration::from_millis(500).min(timeout)).await;

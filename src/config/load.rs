@@ -32,41 +32,19 @@ pub fn load_dir(dir: &Path) -> (Option<Config>, Diagnostics) {
 
 /// Loads a module from given file contents (name, text) instead of the disk; child
 /// modules are still read from disk relative to `dir`.
-pub fn load_dir_with_files(
-    dir: &Path,
-    files: Vec<(String, String)>,
-) -> (Option<Config>, Diagnostics) {
+pub fn load_dir_with_files(dir: &Path, files: Vec<(String, String)>) -> (Option<Config>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let module = load_module_from(dir, files, &mut diags);
     let mut children = BTreeMap::new();
     for call in module.module_calls.values() {
-        if let Some(c) = load_tree(
-            &call.dir,
-            ModulePath::root().child(&call.name),
-            Some(call),
-            1,
-            &mut diags,
-        ) {
+        if let Some(c) = load_tree(&call.dir, ModulePath::root().child(&call.name), Some(call), 1, &mut diags) {
             children.insert(call.name.clone(), c);
         }
     }
-    (
-        Some(Config {
-            path: ModulePath::root(),
-            module,
-            children,
-        }),
-        diags,
-    )
+    (Some(Config { path: ModulePath::root(), module, children }), diags)
 }
 
-fn load_tree(
-    dir: &Path,
-    path: ModulePath,
-    call: Option<&ModuleCall>,
-    depth: usize,
-    diags: &mut Diagnostics,
-) -> Option<Config> {
+fn load_tree(dir: &Path, path: ModulePath, call: Option<&ModuleCall>, depth: usize, diags: &mut Diagnostics) -> Option<Config> {
     if depth > MAX_MODULE_DEPTH {
         if let Some(call) = call {
             diags.push(
@@ -79,14 +57,9 @@ fn load_tree(
     let files = match read_tf_files(dir) {
         Ok(f) => f,
         Err(e) => {
-            let d = Diagnostic::error(
-                "Cannot read module directory",
-                format!("Reading {}: {e}.", dir.display()),
-            );
+            let d = Diagnostic::error("Cannot read module directory", format!("Reading {}: {e}.", dir.display()));
             diags.push(match call {
-                Some(c) => d.with_span(c.source_span.clone()).with_help(
-                    "Check the module's `source` path; local sources start with ./ or ../",
-                ),
+                Some(c) => d.with_span(c.source_span.clone()).with_help("Check the module's `source` path; local sources start with ./ or ../"),
                 None => d,
             });
             return None;
@@ -95,11 +68,8 @@ fn load_tree(
     if files.is_empty() && call.is_some() {
         if let Some(c) = call {
             diags.push(
-                Diagnostic::error(
-                    "Module has no configuration files",
-                    format!("{} contains no .tf files.", dir.display()),
-                )
-                .with_span(c.source_span.clone()),
+                Diagnostic::error("Module has no configuration files", format!("{} contains no .tf files.", dir.display()))
+                    .with_span(c.source_span.clone()),
             );
         }
     }
@@ -110,11 +80,7 @@ fn load_tree(
             children.insert(c.name.clone(), child);
         }
     }
-    Some(Config {
-        path,
-        module,
-        children,
-    })
+    Some(Config { path, module, children })
 }
 
 /// The `*.tf` files of a directory, sorted by name, with their display names.
@@ -124,11 +90,7 @@ fn read_tf_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
         let entry = entry?;
         let p = entry.path();
         let is_tf = p.extension().map(|e| e == "tf").unwrap_or(false);
-        let hidden = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(|n| n.starts_with('.'))
-            .unwrap_or(true);
+        let hidden = p.file_name().and_then(|n| n.to_str()).map(|n| n.starts_with('.')).unwrap_or(true);
         if is_tf && !hidden && entry.file_type()?.is_file() {
             names.push(p);
         }
@@ -137,12 +99,7 @@ fn read_tf_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for p in names {
         let bytes = std::fs::read(&p)?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{} is not valid UTF-8", p.display()),
-            )
-        })?;
+        let text = String::from_utf8(bytes).map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not valid UTF-8", p.display())))?;
         out.push((display_name(&p), text));
     }
     Ok(out)
@@ -151,10 +108,7 @@ fn read_tf_files(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
 /// The path as users should see it: relative to the working directory when possible.
 pub fn display_name(p: &Path) -> String {
     let cwd = std::env::current_dir().ok();
-    let rel = cwd
-        .as_ref()
-        .and_then(|c| p.strip_prefix(c).ok())
-        .unwrap_or(p);
+    let rel = cwd.as_ref().and_then(|c| p.strip_prefix(c).ok()).unwrap_or(p);
     let s = rel.to_string_lossy().to_string();
     s.strip_prefix("./").map(|s| s.to_string()).unwrap_or(s)
 }
@@ -192,12 +146,8 @@ fn unclosed_brace(text: &str) -> Option<usize> {
     while i < b.len() {
         match b[i] {
             b'#' => i = text[i..].find('\n').map_or(b.len(), |n| i + n),
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                i = text[i..].find('\n').map_or(b.len(), |n| i + n)
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = text[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2)
-            }
+            b'/' if b.get(i + 1) == Some(&b'/') => i = text[i..].find('\n').map_or(b.len(), |n| i + n),
+            b'/' if b.get(i + 1) == Some(&b'*') => i = text[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2),
             b'"' => {
                 i += 1;
                 while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
@@ -208,10 +158,7 @@ fn unclosed_brace(text: &str) -> Option<usize> {
             }
             b'<' if text[i..].starts_with("<<") => {
                 let rest = text[i + 2..].trim_start_matches('-');
-                let ident: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
+                let ident: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
                 if !ident.is_empty() {
                     let body_start = text[i..].find('\n').map_or(b.len(), |n| i + n + 1);
                     let mut pos = body_start;
@@ -262,10 +209,7 @@ pub fn convert_body(file: &Arc<SourceFile>, body: &structure::Body) -> Body {
             Structure::Attribute(a) => out.attrs.push(Attr {
                 name: a.key.as_str().to_string(),
                 name_span: Span::from_opt(file, a.key.span()),
-                expr: Expr {
-                    file: file.clone(),
-                    expr: a.value.clone(),
-                },
+                expr: Expr { file: file.clone(), expr: a.value.clone() },
                 span: Span::from_opt(file, a.span()),
             }),
             Structure::Block(b) => out.blocks.push(BlockCfg {
@@ -282,25 +226,14 @@ pub fn convert_body(file: &Arc<SourceFile>, body: &structure::Body) -> Body {
 
 /// A block header span: from the identifier to the last label.
 fn header_span(b: &BlockCfg) -> Span {
-    let end = b
-        .body
-        .attrs
-        .first()
-        .map(|a| a.span.start)
-        .unwrap_or(b.span.end);
+    let end = b.body.attrs.first().map(|a| a.span.start).unwrap_or(b.span.end);
     let text = &b.span.file.text[b.span.start..end.min(b.span.file.text.len())];
-    let header_len = text
-        .find('{')
-        .map(|i| text[..i].trim_end().len())
-        .unwrap_or(text.len());
+    let header_len = text.find('{').map(|i| text[..i].trim_end().len()).unwrap_or(text.len());
     Span::new(&b.span.file, b.span.start..b.span.start + header_len)
 }
 
 fn load_module_from(dir: &Path, files: Vec<(String, String)>, diags: &mut Diagnostics) -> Module {
-    let mut m = Module {
-        dir: dir.to_path_buf(),
-        ..Default::default()
-    };
+    let mut m = Module { dir: dir.to_path_buf(), ..Default::default() };
     for (name, text) in files {
         let file = SourceFile::new(name, text);
         m.files.push(file.clone());
@@ -326,17 +259,7 @@ fn load_module_from(dir: &Path, files: Vec<(String, String)>, diags: &mut Diagno
     m
 }
 
-const TOP_BLOCKS: &[&str] = &[
-    "terraform",
-    "provider",
-    "variable",
-    "locals",
-    "output",
-    "resource",
-    "data",
-    "module",
-    "moved",
-];
+const TOP_BLOCKS: &[&str] = &["terraform", "provider", "variable", "locals", "output", "resource", "data", "module", "moved"];
 
 fn load_top_block(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
     match b.ident.as_str() {
@@ -348,12 +271,7 @@ fn load_top_block(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
             let name = b.labels[0].clone();
             let mut body = b.body.clone();
             let alias = take_attr(&mut body, "alias").and_then(|a| literal_string(&a, diags));
-            let p = ProviderConfig {
-                name,
-                alias,
-                span: header_span(&b),
-                body,
-            };
+            let p = ProviderConfig { name, alias, span: header_span(&b), body };
             if let Some(prev) = m.providers.iter().find(|x| x.key() == p.key()) {
                 diags.push(
                     Diagnostic::error("Duplicate provider configuration", format!("A provider configuration for \"{}\" was already given. Each configuration needs a unique `alias`.", p.key()))
@@ -376,14 +294,8 @@ fn load_top_block(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
             }
             for blk in &b.body.blocks {
                 diags.push(
-                    Diagnostic::error(
-                        "Unexpected block",
-                        format!(
-                            "A `locals` block holds only arguments; \"{}\" is a block.",
-                            blk.ident
-                        ),
-                    )
-                    .with_span(blk.ident_span.clone()),
+                    Diagnostic::error("Unexpected block", format!("A `locals` block holds only arguments; \"{}\" is a block.", blk.ident))
+                        .with_span(blk.ident_span.clone()),
                 );
             }
             for a in b.body.attrs {
@@ -395,14 +307,7 @@ fn load_top_block(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                     );
                     continue;
                 }
-                m.locals.insert(
-                    a.name.clone(),
-                    Local {
-                        name: a.name.clone(),
-                        expr: a.expr,
-                        span: a.name_span,
-                    },
-                );
+                m.locals.insert(a.name.clone(), Local { name: a.name.clone(), expr: a.expr, span: a.name_span });
             }
         }
         "output" => {
@@ -429,26 +334,15 @@ fn load_top_block(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
             }
             check_args(&b.body, &["from", "to"], &[], "moved", diags);
             match (b.body.attr("from"), b.body.attr("to")) {
-                (Some(f), Some(t)) => m.moved.push(Moved {
-                    from: f.expr.clone(),
-                    to: t.expr.clone(),
-                    span: header_span(&b),
-                }),
+                (Some(f), Some(t)) => m.moved.push(Moved { from: f.expr.clone(), to: t.expr.clone(), span: header_span(&b) }),
                 _ => diags.push(
-                    Diagnostic::error(
-                        "Missing required argument",
-                        "A `moved` block needs both `from` and `to`.",
-                    )
-                    .with_span(header_span(&b)),
+                    Diagnostic::error("Missing required argument", "A `moved` block needs both `from` and `to`.").with_span(header_span(&b)),
                 ),
             }
         }
         other => {
-            let mut d = Diagnostic::error(
-                "Unsupported block type",
-                format!("Blocks of type \"{other}\" are not expected here."),
-            )
-            .with_span(b.ident_span.clone());
+            let mut d = Diagnostic::error("Unsupported block type", format!("Blocks of type \"{other}\" are not expected here."))
+                .with_span(b.ident_span.clone());
             if let Some(s) = did_you_mean(other, TOP_BLOCKS) {
                 d = d.with_help(format!("Did you mean \"{s}\"?"));
             }
@@ -469,24 +363,10 @@ fn expect_labels(b: &BlockCfg, names: &[&str], diags: &mut Diagnostics) -> bool 
             b.ident,
             names.len(),
             if names.len() == 1 { "" } else { "s" },
-            names
-                .iter()
-                .map(|n| format!("\"{n}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
+            names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
         )
     };
-    diags.push(
-        Diagnostic::error(
-            if b.labels.len() < names.len() {
-                "Missing name for block"
-            } else {
-                "Extraneous label for block"
-            },
-            detail,
-        )
-        .with_span(header_span(b)),
-    );
+    diags.push(Diagnostic::error(if b.labels.len() < names.len() { "Missing name for block" } else { "Extraneous label for block" }, detail).with_span(header_span(b)));
     false
 }
 
@@ -494,14 +374,8 @@ fn expect_labels(b: &BlockCfg, names: &[&str], diags: &mut Diagnostics) -> bool 
 fn check_args(body: &Body, attrs: &[&str], blocks: &[&str], what: &str, diags: &mut Diagnostics) {
     for a in &body.attrs {
         if !attrs.contains(&a.name.as_str()) {
-            let mut d = Diagnostic::error(
-                "Unsupported argument",
-                format!(
-                    "An argument named \"{}\" is not expected in a `{what}` block.",
-                    a.name
-                ),
-            )
-            .with_span(a.name_span.clone());
+            let mut d = Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected in a `{what}` block.", a.name))
+                .with_span(a.name_span.clone());
             if let Some(s) = did_you_mean(&a.name, attrs) {
                 d = d.with_help(format!("Did you mean \"{s}\"?"));
             }
@@ -510,14 +384,8 @@ fn check_args(body: &Body, attrs: &[&str], blocks: &[&str], what: &str, diags: &
     }
     for b in &body.blocks {
         if !blocks.contains(&b.ident.as_str()) {
-            let mut d = Diagnostic::error(
-                "Unsupported block type",
-                format!(
-                    "Blocks of type \"{}\" are not expected in a `{what}` block.",
-                    b.ident
-                ),
-            )
-            .with_span(b.ident_span.clone());
+            let mut d = Diagnostic::error("Unsupported block type", format!("Blocks of type \"{}\" are not expected in a `{what}` block.", b.ident))
+                .with_span(b.ident_span.clone());
             if let Some(s) = did_you_mean(&b.ident, blocks) {
                 d = d.with_help(format!("Did you mean \"{s}\"?"));
             }
@@ -556,9 +424,7 @@ fn take_attr(body: &mut Body, name: &str) -> Option<Attr> {
 }
 
 fn take_blocks(body: &mut Body, ident: &str) -> Vec<BlockCfg> {
-    let (taken, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut body.blocks)
-        .into_iter()
-        .partition(|b| b.ident == ident);
+    let (taken, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut body.blocks).into_iter().partition(|b| b.ident == ident);
     body.blocks = kept;
     taken
 }
@@ -567,12 +433,9 @@ fn take_blocks(body: &mut Body, ident: &str) -> Vec<BlockCfg> {
 fn literal_string(a: &Attr, diags: &mut Diagnostics) -> Option<String> {
     match &a.expr.expr {
         Expression::String(s) => Some(s.as_str().to_string()),
-        Expression::StringTemplate(t) if t.iter().all(|e| e.is_literal()) => Some(
-            t.iter()
-                .filter_map(|e| e.as_literal())
-                .map(|s| s.as_str())
-                .collect(),
-        ),
+        Expression::StringTemplate(t) if t.iter().all(|e| e.is_literal()) => {
+            Some(t.iter().filter_map(|e| e.as_literal()).map(|s| s.as_str()).collect())
+        }
         _ => {
             diags.push(
                 Diagnostic::error("Invalid value", format!("The argument \"{}\" must be a literal string; expressions are not allowed here.", a.name))
@@ -588,14 +451,8 @@ fn literal_bool(a: &Attr, diags: &mut Diagnostics) -> bool {
         Expression::Bool(b) => *b.value(),
         _ => {
             diags.push(
-                Diagnostic::error(
-                    "Invalid value",
-                    format!(
-                        "The argument \"{}\" must be the literal true or false.",
-                        a.name
-                    ),
-                )
-                .with_span(a.expr.span()),
+                Diagnostic::error("Invalid value", format!("The argument \"{}\" must be the literal true or false.", a.name))
+                    .with_span(a.expr.span()),
             );
             false
         }
@@ -622,14 +479,8 @@ pub fn static_traversal(e: &Expression) -> Option<Vec<String>> {
 
 fn provider_ref(a: &Attr, diags: &mut Diagnostics) -> Option<ProviderRef> {
     match static_traversal(&a.expr.expr) {
-        Some(n) if n.len() == 1 => Some(ProviderRef {
-            name: n[0].clone(),
-            alias: None,
-        }),
-        Some(n) if n.len() == 2 => Some(ProviderRef {
-            name: n[0].clone(),
-            alias: Some(n[1].clone()),
-        }),
+        Some(n) if n.len() == 1 => Some(ProviderRef { name: n[0].clone(), alias: None }),
+        Some(n) if n.len() == 2 => Some(ProviderRef { name: n[0].clone(), alias: Some(n[1].clone()) }),
         _ => {
             diags.push(
                 Diagnostic::error("Invalid provider reference", "A provider reference is a provider name, optionally followed by a dot and an alias, like `aws.west`.")
@@ -642,21 +493,9 @@ fn provider_ref(a: &Attr, diags: &mut Diagnostics) -> Option<ProviderRef> {
 
 fn list_elements(a: &Attr, diags: &mut Diagnostics) -> Vec<Expr> {
     match &a.expr.expr {
-        Expression::Array(arr) => arr
-            .iter()
-            .map(|e| Expr {
-                file: a.expr.file.clone(),
-                expr: e.clone(),
-            })
-            .collect(),
+        Expression::Array(arr) => arr.iter().map(|e| Expr { file: a.expr.file.clone(), expr: e.clone() }).collect(),
         _ => {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid value",
-                    format!("The argument \"{}\" must be a list.", a.name),
-                )
-                .with_span(a.expr.span()),
-            );
+            diags.push(Diagnostic::error("Invalid value", format!("The argument \"{}\" must be a list.", a.name)).with_span(a.expr.span()));
             Vec::new()
         }
     }
@@ -684,9 +523,7 @@ fn load_terraform(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                             for (k, v) in o.iter() {
                                 let key = match k {
                                     hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
-                                    hcl_edit::expr::ObjectKey::Expression(e) => {
-                                        e.as_str().unwrap_or("").to_string()
-                                    }
+                                    hcl_edit::expr::ObjectKey::Expression(e) => e.as_str().unwrap_or("").to_string(),
                                 };
                                 let val = v.expr().as_str().map(|s| s.to_string());
                                 match (key.as_str(), val) {
@@ -701,18 +538,9 @@ fn load_terraform(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                             }
                             RequiredProvider { source, version }
                         }
-                        Expression::String(s) => RequiredProvider {
-                            source: format!("hashicorp/{}", a.name),
-                            version: Some(s.as_str().to_string()),
-                        },
+                        Expression::String(s) => RequiredProvider { source: format!("hashicorp/{}", a.name), version: Some(s.as_str().to_string()) },
                         _ => {
-                            diags.push(
-                                Diagnostic::error(
-                                    "Invalid required_providers entry",
-                                    "Expected an object with `source` and `version`.",
-                                )
-                                .with_span(a.expr.span()),
-                            );
+                            diags.push(Diagnostic::error("Invalid required_providers entry", "Expected an object with `source` and `version`.").with_span(a.expr.span()));
                             continue;
                         }
                     };
@@ -723,30 +551,20 @@ fn load_terraform(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                 if expect_labels(blk, &["type"], diags) {
                     if let Some(prev) = &m.terraform.backend {
                         diags.push(
-                            Diagnostic::error(
-                                "Duplicate backend configuration",
-                                "A module may have only one backend configuration.",
-                            )
-                            .with_span(header_span(blk))
-                            .with_related(prev.span.clone(), "first configured here"),
+                            Diagnostic::error("Duplicate backend configuration", "A module may have only one backend configuration.")
+                                .with_span(header_span(blk))
+                                .with_related(prev.span.clone(), "first configured here"),
                         );
                     } else {
-                        m.terraform.backend = Some(BackendConfig {
-                            kind: blk.labels[0].clone(),
-                            span: header_span(blk),
-                            body: blk.body.clone(),
-                        });
+                        m.terraform.backend = Some(BackendConfig { kind: blk.labels[0].clone(), span: header_span(blk), body: blk.body.clone() });
                     }
                 }
             }
             "encryption" => m.terraform.encryption = Some(blk.clone()),
             "cloud" => diags.push(
-                Diagnostic::error(
-                    "Terraform Cloud is not supported",
-                    "terrane does not support the `cloud` block.",
-                )
-                .with_span(blk.ident_span.clone())
-                .with_help("Use a `backend \"s3\"` or `backend \"local\"` block instead."),
+                Diagnostic::error("Terraform Cloud is not supported", "terrane does not support the `cloud` block.")
+                    .with_span(blk.ident_span.clone())
+                    .with_help("Use a `backend \"s3\"` or `backend \"local\"` block instead."),
             ),
             _ => {}
         }
@@ -755,13 +573,7 @@ fn load_terraform(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
 
 fn load_variable(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
     let name = b.labels[0].clone();
-    check_args(
-        &b.body,
-        &["type", "default", "description", "sensitive", "nullable"],
-        &["validation"],
-        "variable",
-        diags,
-    );
+    check_args(&b.body, &["type", "default", "description", "sensitive", "nullable"], &["validation"], "variable", diags);
     if let Some(prev) = m.variables.get(&name) {
         diags.push(
             Diagnostic::error("Duplicate variable declaration", format!("A variable named \"{name}\" was already declared. Variable names must be unique within a module."))
@@ -778,41 +590,17 @@ fn load_variable(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
     }
     let mut validations = Vec::new();
     for v in b.body.blocks_of("validation") {
-        check_args(
-            &v.body,
-            &["condition", "error_message"],
-            &[],
-            "validation",
-            diags,
-        );
+        check_args(&v.body, &["condition", "error_message"], &[], "validation", diags);
         match (v.body.attr("condition"), v.body.attr("error_message")) {
-            (Some(c), Some(e)) => validations.push(Validation {
-                condition: c.expr.clone(),
-                error_message: e.expr.clone(),
-            }),
+            (Some(c), Some(e)) => validations.push(Validation { condition: c.expr.clone(), error_message: e.expr.clone() }),
             _ => diags.push(
-                Diagnostic::error(
-                    "Missing required argument",
-                    "A `validation` block needs `condition` and `error_message`.",
-                )
-                .with_span(header_span(v)),
+                Diagnostic::error("Missing required argument", "A `validation` block needs `condition` and `error_message`.").with_span(header_span(v)),
             ),
         }
     }
-    let description = b
-        .body
-        .attr("description")
-        .and_then(|a| literal_string(a, diags));
-    let sensitive = b
-        .body
-        .attr("sensitive")
-        .map(|a| literal_bool(a, diags))
-        .unwrap_or(false);
-    let nullable = b
-        .body
-        .attr("nullable")
-        .map(|a| literal_bool(a, diags))
-        .unwrap_or(true);
+    let description = b.body.attr("description").and_then(|a| literal_string(a, diags));
+    let sensitive = b.body.attr("sensitive").map(|a| literal_bool(a, diags)).unwrap_or(false);
+    let nullable = b.body.attr("nullable").map(|a| literal_bool(a, diags)).unwrap_or(true);
     m.variables.insert(
         name.clone(),
         Variable {
@@ -829,28 +617,12 @@ fn load_variable(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
 }
 
 fn is_reserved_variable_name(n: &str) -> bool {
-    matches!(
-        n,
-        "source"
-            | "version"
-            | "providers"
-            | "count"
-            | "for_each"
-            | "lifecycle"
-            | "depends_on"
-            | "locals"
-    )
+    matches!(n, "source" | "version" | "providers" | "count" | "for_each" | "lifecycle" | "depends_on" | "locals")
 }
 
 fn load_output(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
     let name = b.labels[0].clone();
-    check_args(
-        &b.body,
-        &["value", "description", "sensitive", "depends_on"],
-        &["precondition"],
-        "output",
-        diags,
-    );
+    check_args(&b.body, &["value", "description", "sensitive", "depends_on"], &["precondition"], "output", diags);
     if let Some(prev) = m.outputs.get(&name) {
         diags.push(
             Diagnostic::error("Duplicate output definition", format!("An output named \"{name}\" was already defined. Output names must be unique within a module."))
@@ -860,56 +632,18 @@ fn load_output(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
         return;
     }
     let Some(value) = b.body.attr("value") else {
-        diags.push(
-            Diagnostic::error(
-                "Missing required argument",
-                "The argument \"value\" is required in an `output` block.",
-            )
-            .with_span(header_span(&b)),
-        );
+        diags.push(Diagnostic::error("Missing required argument", "The argument \"value\" is required in an `output` block.").with_span(header_span(&b)));
         return;
     };
-    let description = b
-        .body
-        .attr("description")
-        .and_then(|a| literal_string(a, diags));
-    let sensitive = b
-        .body
-        .attr("sensitive")
-        .map(|a| literal_bool(a, diags))
-        .unwrap_or(false);
-    let depends_on = b
-        .body
-        .attr("depends_on")
-        .map(|a| list_elements(a, diags))
-        .unwrap_or_default();
-    m.outputs.insert(
-        name.clone(),
-        Output {
-            name,
-            span: header_span(&b),
-            value: value.expr.clone(),
-            description,
-            sensitive,
-            depends_on,
-        },
-    );
+    let description = b.body.attr("description").and_then(|a| literal_string(a, diags));
+    let sensitive = b.body.attr("sensitive").map(|a| literal_bool(a, diags)).unwrap_or(false);
+    let depends_on = b.body.attr("depends_on").map(|a| list_elements(a, diags)).unwrap_or_default();
+    m.outputs.insert(name.clone(), Output { name, span: header_span(&b), value: value.expr.clone(), description, sensitive, depends_on });
 }
 
 fn load_lifecycle(blk: &BlockCfg, diags: &mut Diagnostics) -> Lifecycle {
     let mut l = Lifecycle::default();
-    check_args(
-        &blk.body,
-        &[
-            "create_before_destroy",
-            "prevent_destroy",
-            "ignore_changes",
-            "replace_triggered_by",
-        ],
-        &["precondition", "postcondition"],
-        "lifecycle",
-        diags,
-    );
+    check_args(&blk.body, &["create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by"], &["precondition", "postcondition"], "lifecycle", diags);
     if let Some(a) = blk.body.attr("create_before_destroy") {
         l.create_before_destroy = literal_bool(a, diags);
     }
@@ -924,26 +658,17 @@ fn load_lifecycle(blk: &BlockCfg, diags: &mut Diagnostics) -> Lifecycle {
                 let mut attrs = Vec::new();
                 for e in arr.iter() {
                     match static_traversal(e) {
-                        Some(names) if !names.is_empty() => {
-                            attrs.push((names[0].clone(), Span::from_opt(&a.expr.file, e.span())))
-                        }
+                        Some(names) if !names.is_empty() => attrs.push((names[0].clone(), Span::from_opt(&a.expr.file, e.span()))),
                         _ => diags.push(
-                            Diagnostic::error(
-                                "Invalid ignore_changes entry",
-                                "Each entry of `ignore_changes` is an attribute name, like `tags`.",
-                            )
-                            .with_span(Span::from_opt(&a.expr.file, e.span())),
+                            Diagnostic::error("Invalid ignore_changes entry", "Each entry of `ignore_changes` is an attribute name, like `tags`.")
+                                .with_span(Span::from_opt(&a.expr.file, e.span())),
                         ),
                     }
                 }
                 l.ignore_changes = IgnoreChanges::Attrs(attrs);
             }
             _ => diags.push(
-                Diagnostic::error(
-                    "Invalid ignore_changes",
-                    "`ignore_changes` is a list of attribute names, or the keyword `all`.",
-                )
-                .with_span(a.expr.span()),
+                Diagnostic::error("Invalid ignore_changes", "`ignore_changes` is a list of attribute names, or the keyword `all`.").with_span(a.expr.span()),
             ),
         }
     }
@@ -954,16 +679,8 @@ fn load_lifecycle(blk: &BlockCfg, diags: &mut Diagnostics) -> Lifecycle {
 }
 
 fn load_resource(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
-    let mode = if b.ident == "data" {
-        ResourceMode::Data
-    } else {
-        ResourceMode::Managed
-    };
-    let addr = Resource {
-        mode,
-        type_: b.labels[0].clone(),
-        name: b.labels[1].clone(),
-    };
+    let mode = if b.ident == "data" { ResourceMode::Data } else { ResourceMode::Managed };
+    let addr = Resource { mode, type_: b.labels[0].clone(), name: b.labels[1].clone() };
     let span = header_span(&b);
     for (label, what) in [(&addr.type_, "type"), (&addr.name, "name")] {
         if !is_identifier(label) {
@@ -996,37 +713,20 @@ fn load_resource(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
     }
     let provider_attr = take_attr(&mut body, "provider");
     let provider = provider_attr.as_ref().and_then(|a| provider_ref(a, diags));
-    let depends_on = take_attr(&mut body, "depends_on")
-        .map(|a| list_elements(&a, diags))
-        .unwrap_or_default();
+    let depends_on = take_attr(&mut body, "depends_on").map(|a| list_elements(&a, diags)).unwrap_or_default();
     let mut lifecycle = Lifecycle::default();
     for l in take_blocks(&mut body, "lifecycle") {
         if mode == ResourceMode::Data {
-            diags.push(
-                Diagnostic::error(
-                    "Unsupported lifecycle block",
-                    "Data resources do not have lifecycle settings.",
-                )
-                .with_span(l.ident_span.clone()),
-            );
+            diags.push(Diagnostic::error("Unsupported lifecycle block", "Data resources do not have lifecycle settings.").with_span(l.ident_span.clone()));
             continue;
         }
         lifecycle = load_lifecycle(&l, diags);
     }
-    let connection = take_blocks(&mut body, "connection")
-        .into_iter()
-        .next()
-        .map(|c| c.body);
+    let connection = take_blocks(&mut body, "connection").into_iter().next().map(|c| c.body);
     let mut provisioners = Vec::new();
     for p in take_blocks(&mut body, "provisioner") {
         if p.labels.len() != 1 {
-            diags.push(
-                Diagnostic::error(
-                    "Missing name for block",
-                    "A `provisioner` block takes one label: its type.",
-                )
-                .with_span(header_span(&p)),
-            );
+            diags.push(Diagnostic::error("Missing name for block", "A `provisioner` block takes one label: its type.").with_span(header_span(&p)));
             continue;
         }
         let mut pbody = p.body.clone();
@@ -1035,13 +735,7 @@ fn load_resource(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                 Some([w]) if w == "destroy" => true,
                 Some([w]) if w == "create" => false,
                 _ => {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid \"when\" keyword",
-                            "The \"when\" argument is `create` or `destroy`.",
-                        )
-                        .with_span(a.expr.span()),
-                    );
+                    diags.push(Diagnostic::error("Invalid \"when\" keyword", "The \"when\" argument is `create` or `destroy`.").with_span(a.expr.span()));
                     false
                 }
             },
@@ -1052,30 +746,14 @@ fn load_resource(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                 Some([w]) if w == "continue" => true,
                 Some([w]) if w == "fail" => false,
                 _ => {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid \"on_failure\" keyword",
-                            "The \"on_failure\" argument is `continue` or `fail`.",
-                        )
-                        .with_span(a.expr.span()),
-                    );
+                    diags.push(Diagnostic::error("Invalid \"on_failure\" keyword", "The \"on_failure\" argument is `continue` or `fail`.").with_span(a.expr.span()));
                     false
                 }
             },
             None => false,
         };
-        let pconn = take_blocks(&mut pbody, "connection")
-            .into_iter()
-            .next()
-            .map(|c| c.body);
-        provisioners.push(Provisioner {
-            kind: p.labels[0].clone(),
-            span: header_span(&p),
-            body: pbody,
-            when_destroy,
-            on_failure_continue,
-            connection: pconn,
-        });
+        let pconn = take_blocks(&mut pbody, "connection").into_iter().next().map(|c| c.body);
+        provisioners.push(Provisioner { kind: p.labels[0].clone(), span: header_span(&p), body: pbody, when_destroy, on_failure_continue, connection: pconn });
     }
     m.resources.insert(
         addr.clone(),
@@ -1117,30 +795,16 @@ fn load_module_call(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
     }
     for blk in &b.body.blocks {
         diags.push(
-            Diagnostic::error(
-                "Unsupported block type",
-                format!(
-                    "Blocks of type \"{}\" are not expected in a `module` block.",
-                    blk.ident
-                ),
-            )
-            .with_span(blk.ident_span.clone()),
+            Diagnostic::error("Unsupported block type", format!("Blocks of type \"{}\" are not expected in a `module` block.", blk.ident))
+                .with_span(blk.ident_span.clone()),
         );
     }
     let mut body = b.body.clone();
     let Some(source_attr) = take_attr(&mut body, "source") else {
-        diags.push(
-            Diagnostic::error(
-                "Missing required argument",
-                "The argument \"source\" is required in a `module` block.",
-            )
-            .with_span(span),
-        );
+        diags.push(Diagnostic::error("Missing required argument", "The argument \"source\" is required in a `module` block.").with_span(span));
         return;
     };
-    let Some(source) = literal_string(&source_attr, diags) else {
-        return;
-    };
+    let Some(source) = literal_string(&source_attr, diags) else { return };
     if !(source.starts_with("./") || source.starts_with("../")) {
         diags.push(
             Diagnostic::error("Unsupported module source", format!("The module source \"{source}\" is not a local path. terrane installs no modules from registries or remote locations."))
@@ -1154,16 +818,11 @@ fn load_module_call(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
     let for_each = take_attr(&mut body, "for_each").map(|a| a.expr);
     if let (Some(c), Some(_)) = (&count, &for_each) {
         diags.push(
-            Diagnostic::error(
-                "Invalid combination of \"count\" and \"for_each\"",
-                "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive.",
-            )
-            .with_span(c.span()),
+            Diagnostic::error("Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive.")
+                .with_span(c.span()),
         );
     }
-    let depends_on = take_attr(&mut body, "depends_on")
-        .map(|a| list_elements(&a, diags))
-        .unwrap_or_default();
+    let depends_on = take_attr(&mut body, "depends_on").map(|a| list_elements(&a, diags)).unwrap_or_default();
     let mut providers = Vec::new();
     if let Some(a) = take_attr(&mut body, "providers") {
         match &a.expr.expr {
@@ -1174,10 +833,7 @@ fn load_module_call(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                         hcl_edit::expr::ObjectKey::Expression(e) => static_traversal(e),
                     };
                     let val = static_traversal(v.expr());
-                    let to_ref = |n: Vec<String>| ProviderRef {
-                        name: n[0].clone(),
-                        alias: n.get(1).cloned(),
-                    };
+                    let to_ref = |n: Vec<String>| ProviderRef { name: n[0].clone(), alias: n.get(1).cloned() };
                     match (key, val) {
                         (Some(k), Some(v)) if (1..=2).contains(&k.len()) && (1..=2).contains(&v.len()) => providers.push((to_ref(k), to_ref(v))),
                         _ => diags.push(
@@ -1187,30 +843,13 @@ fn load_module_call(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
                     }
                 }
             }
-            _ => diags.push(
-                Diagnostic::error(
-                    "Invalid providers map",
-                    "The `providers` argument is a map.",
-                )
-                .with_span(a.expr.span()),
-            ),
+            _ => diags.push(Diagnostic::error("Invalid providers map", "The `providers` argument is a map.").with_span(a.expr.span())),
         }
     }
     let dir = normalize(&m.dir.join(&source));
     m.module_calls.insert(
         name.clone(),
-        ModuleCall {
-            name,
-            span,
-            source,
-            source_span: source_attr.expr.span(),
-            dir,
-            count,
-            for_each,
-            depends_on,
-            providers,
-            inputs: body.attrs,
-        },
+        ModuleCall { name, span, source, source_span: source_attr.expr.span(), dir, count, for_each, depends_on, providers, inputs: body.attrs },
     );
 }
 
@@ -1296,14 +935,8 @@ moved {
         assert!(r.count.is_some());
         assert_eq!(r.provider_ref().key(), "aws.west");
         assert!(r.lifecycle.create_before_destroy);
-        assert!(
-            matches!(r.lifecycle.ignore_changes, IgnoreChanges::Attrs(ref a) if a[0].0 == "tags")
-        );
-        assert_eq!(
-            r.body.attrs.len(),
-            1,
-            "meta-arguments are taken out of the body"
-        );
+        assert!(matches!(r.lifecycle.ignore_changes, IgnoreChanges::Attrs(ref a) if a[0].0 == "tags"));
+        assert_eq!(r.body.attrs.len(), 1, "meta-arguments are taken out of the body");
         assert!(m.resources.contains_key(&Resource::data("aws_ami", "u")));
         assert!(m.outputs["o"].sensitive);
         assert_eq!(m.moved.len(), 1);
@@ -1327,12 +960,7 @@ moved {
         let (_, d) = load("locals {\n  a = \n}\n");
         assert_eq!(d.len(), 1);
         assert_eq!(d.0[0].summary, "Invalid syntax");
-        let (line, _) = d.0[0]
-            .span
-            .as_ref()
-            .unwrap()
-            .file
-            .line_col(d.0[0].span.as_ref().unwrap().start);
+        let (line, _) = d.0[0].span.as_ref().unwrap().file.line_col(d.0[0].span.as_ref().unwrap().start);
         assert!(line >= 2, "line {line}");
     }
 

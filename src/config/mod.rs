@@ -202,10 +202,9 @@ pub struct ResourceConfig {
 impl ResourceConfig {
     /// The provider configuration this resource uses (explicit, or implied by its type).
     pub fn provider_ref(&self) -> ProviderRef {
-        self.provider.clone().unwrap_or_else(|| ProviderRef {
-            name: self.addr.implied_provider().to_string(),
-            alias: None,
-        })
+        self.provider
+            .clone()
+            .unwrap_or_else(|| ProviderRef { name: self.addr.implied_provider().to_string(), alias: None })
     }
     pub fn is_data(&self) -> bool {
         self.addr.mode == ResourceMode::Data
@@ -286,9 +285,6 @@ impl Config {
     }
     /// Every source file in the tree (for digests and `fmt`).
     pub fn files(&self) -> Vec<Arc<SourceFile>> {
-        self.all()
-            .iter()
-            .flat_map(|c| c.module.files.iter().cloned())
-            .collect()
+        self.all().iter().flat_map(|c| c.module.files.iter().cloned()).collect()
     }
 }

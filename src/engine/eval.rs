@@ -34,17 +34,8 @@ impl Expansion {
     /// The `count.index` / `each` binding of one key.
     pub fn binding(&self, key: &InstanceKey) -> Binding {
         match (self, key) {
-            (Expansion::Count(_), InstanceKey::Int(i)) => Binding {
-                count: Some(*i),
-                each: None,
-            },
-            (Expansion::ForEach(m), InstanceKey::Str(k)) => Binding {
-                count: None,
-                each: Some((
-                    Value::String(k.clone()),
-                    m.get(k).cloned().unwrap_or(Value::null()),
-                )),
-            },
+            (Expansion::Count(_), InstanceKey::Int(i)) => Binding { count: Some(*i), each: None },
+            (Expansion::ForEach(m), InstanceKey::Str(k)) => Binding { count: None, each: Some((Value::String(k.clone()), m.get(k).cloned().unwrap_or(Value::null()))) },
             _ => Binding::default(),
         }
     }
@@ -52,14 +43,8 @@ impl Expansion {
     pub fn collect(&self, mut get: impl FnMut(&InstanceKey) -> Value) -> Value {
         match self {
             Expansion::Single => get(&InstanceKey::None),
-            Expansion::Count(n) => {
-                Value::Tuple((0..*n).map(|i| get(&InstanceKey::Int(i))).collect())
-            }
-            Expansion::ForEach(m) => Value::Object(
-                m.keys()
-                    .map(|k| (k.clone(), get(&InstanceKey::Str(k.clone()))))
-                    .collect(),
-            ),
+            Expansion::Count(n) => Value::Tuple((0..*n).map(|i| get(&InstanceKey::Int(i))).collect()),
+            Expansion::ForEach(m) => Value::Object(m.keys().map(|k| (k.clone(), get(&InstanceKey::Str(k.clone())))).collect()),
         }
     }
 }
@@ -71,14 +56,15 @@ pub struct Binding {
     pub each: Option<(Value, Value)>,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct ResourceVals {
     pub expansion: Option<Expansion>,
     pub values: BTreeMap<InstanceKey, Value>,
 }
 
-/// Everything computed so far in a walk.
-#[derive(Default)]
+/// Everything computed so far in a walk. Cloned as a snapshot for provisioners, which
+/// are evaluated after their instance is created, off the walk.
+#[derive(Clone, Default)]
 pub struct Store {
     pub vars: HashMap<(ModuleInstance, String), Value>,
     pub locals: HashMap<(ModuleInstance, String), Value>,
@@ -99,8 +85,7 @@ pub struct Store {
 impl Store {
     pub fn new() -> Store {
         let mut s = Store::default();
-        s.module_instances
-            .insert(ModulePath::root(), vec![ModuleInstance::root()]);
+        s.module_instances.insert(ModulePath::root(), vec![ModuleInstance::root()]);
         s
     }
     pub fn instances_of(&self, m: &ModulePath) -> Vec<ModuleInstance> {
@@ -110,17 +95,11 @@ impl Store {
         self.cache_res.borrow_mut().remove(a);
     }
     pub fn invalidate_module_outputs(&self, child_path: &ModulePath) {
-        let Some(name) = child_path.0.last() else {
-            return;
-        };
+        let Some(name) = child_path.0.last() else { return };
         self.cache_mod.borrow_mut().retain(|(_, n), _| n != name);
     }
     pub fn set_resource_value(&mut self, a: &AbsResource, key: InstanceKey, v: Value) {
-        self.resources
-            .entry(a.clone())
-            .or_default()
-            .values
-            .insert(key, v);
+        self.resources.entry(a.clone()).or_default().values.insert(key, v);
         self.invalidate_resource(a);
     }
 }
@@ -146,8 +125,7 @@ impl<'a> EvalScope<'a> {
 
 impl Scope for EvalScope<'_> {
     fn resolve(&self, root: &RefRoot, span: &Span) -> Result<Value, Diagnostic> {
-        let not_here =
-            |what: &str, detail: &str| Err(Diagnostic::error(what, detail).with_span(span.clone()));
+        let not_here = |what: &str, detail: &str| Err(Diagnostic::error(what, detail).with_span(span.clone()));
         match root {
             RefRoot::CountIndex => {
                 return match self.binding.count {
@@ -193,44 +171,23 @@ impl Scope for EvalScope<'_> {
         match root {
             RefRoot::Var(n) => match self.store.vars.get(&(self.module.clone(), n.clone())) {
                 Some(v) => Ok(v.clone()),
-                None if cfg
-                    .map(|c| c.module.variables.contains_key(n))
-                    .unwrap_or(false) =>
-                {
-                    Ok(Value::unknown())
-                }
-                None => not_here(
-                    "Reference to undeclared input variable",
-                    &format!("An input variable named \"{n}\" has not been declared."),
-                ),
+                None if cfg.map(|c| c.module.variables.contains_key(n)).unwrap_or(false) => Ok(Value::unknown()),
+                None => not_here("Reference to undeclared input variable", &format!("An input variable named \"{n}\" has not been declared.")),
             },
             RefRoot::Local(n) => match self.store.locals.get(&(self.module.clone(), n.clone())) {
                 Some(v) => Ok(v.clone()),
-                None if cfg
-                    .map(|c| c.module.locals.contains_key(n))
-                    .unwrap_or(false) =>
-                {
-                    Ok(Value::unknown())
-                }
-                None => not_here(
-                    "Reference to undeclared local value",
-                    &format!("A local value named \"{n}\" has not been declared."),
-                ),
+                None if cfg.map(|c| c.module.locals.contains_key(n)).unwrap_or(false) => Ok(Value::unknown()),
+                None => not_here("Reference to undeclared local value", &format!("A local value named \"{n}\" has not been declared.")),
             },
             RefRoot::Module(n) => {
                 let Some(child) = cfg.and_then(|c| c.children.get(n)) else {
-                    return not_here(
-                        "Reference to undeclared module",
-                        &format!("No module call named \"{n}\" is declared in this module."),
-                    );
+                    return not_here("Reference to undeclared module", &format!("No module call named \"{n}\" is declared in this module."));
                 };
                 let key = (self.module.clone(), n.clone());
                 if let Some(v) = self.store.cache_mod.borrow().get(&key) {
                     return Ok(v.clone());
                 }
-                let Some(exp) = self.store.calls.get(&key) else {
-                    return Ok(Value::unknown());
-                };
+                let Some(exp) = self.store.calls.get(&key) else { return Ok(Value::unknown()) };
                 let v = exp.collect(|k| {
                     let ci = self.module.child(n, k.clone());
                     Value::Object(
@@ -238,16 +195,7 @@ impl Scope for EvalScope<'_> {
                             .module
                             .outputs
                             .keys()
-                            .map(|o| {
-                                (
-                                    o.clone(),
-                                    self.store
-                                        .outputs
-                                        .get(&(ci.clone(), o.clone()))
-                                        .cloned()
-                                        .unwrap_or_else(Value::unknown),
-                                )
-                            })
+                            .map(|o| (o.clone(), self.store.outputs.get(&(ci.clone(), o.clone())).cloned().unwrap_or_else(Value::unknown)))
                             .collect(),
                     )
                 });
@@ -255,30 +203,16 @@ impl Scope for EvalScope<'_> {
                 Ok(v)
             }
             RefRoot::Resource { mode, type_, name } => {
-                let res = Resource {
-                    mode: *mode,
-                    type_: type_.clone(),
-                    name: name.clone(),
-                };
-                if !cfg
-                    .map(|c| c.module.resources.contains_key(&res))
-                    .unwrap_or(false)
-                {
+                let res = Resource { mode: *mode, type_: type_.clone(), name: name.clone() };
+                if !cfg.map(|c| c.module.resources.contains_key(&res)).unwrap_or(false) {
                     return not_here("Reference to undeclared resource", &format!("A resource \"{type_}\" \"{name}\" has not been declared in this module."));
                 }
-                let abs = AbsResource {
-                    module: self.module.clone(),
-                    resource: res,
-                };
+                let abs = AbsResource { module: self.module.clone(), resource: res };
                 if let Some(v) = self.store.cache_res.borrow().get(&abs) {
                     return Ok(v.clone());
                 }
-                let Some(rv) = self.store.resources.get(&abs) else {
-                    return Ok(Value::unknown());
-                };
-                let Some(exp) = &rv.expansion else {
-                    return Ok(Value::unknown());
-                };
+                let Some(rv) = self.store.resources.get(&abs) else { return Ok(Value::unknown()) };
+                let Some(exp) = &rv.expansion else { return Ok(Value::unknown()) };
                 let v = exp.collect(|k| rv.values.get(k).cloned().unwrap_or_else(Value::unknown));
                 self.store.cache_res.borrow_mut().insert(abs, v.clone());
                 Ok(v)
@@ -288,10 +222,7 @@ impl Scope for EvalScope<'_> {
     }
 
     fn func_ctx(&self) -> FuncCtx<'_> {
-        FuncCtx {
-            cwd: self.cwd,
-            impure_unknown: self.impure_unknown,
-        }
+        FuncCtx { cwd: self.cwd, impure_unknown: self.impure_unknown }
     }
 }
 
@@ -310,15 +241,7 @@ fn relative_dir(dir: &std::path::Path, cwd: &std::path::Path) -> String {
 /// (null when unset), nested blocks as lists/sets/objects, `dynamic` blocks expanded.
 /// Problems (unknown arguments, missing required ones, type mismatches) are diagnostics
 /// with spans.
-pub fn decode_body(
-    body: &Body,
-    schema: &BlockSchema,
-    scope: &dyn Scope,
-    bound: &[(String, Value)],
-    header: &Span,
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Value {
+pub fn decode_body(body: &Body, schema: &BlockSchema, scope: &dyn Scope, bound: &[(String, Value)], header: &Span, what: &str, diags: &mut Diagnostics) -> Value {
     let mut out = BTreeMap::new();
     for a in &body.attrs {
         let Some(s) = schema.attributes.get(&a.name) else {
@@ -331,14 +254,7 @@ pub fn decode_body(
                 continue;
             }
             let names: Vec<&str> = schema.attributes.keys().map(|s| s.as_str()).collect();
-            let mut d = Diagnostic::error(
-                "Unsupported argument",
-                format!(
-                    "An argument named \"{}\" is not expected in {what}.",
-                    a.name
-                ),
-            )
-            .with_span(a.name_span.clone());
+            let mut d = Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected in {what}.", a.name)).with_span(a.name_span.clone());
             if let Some(s) = crate::config::load::did_you_mean(&a.name, &names) {
                 d = d.with_help(format!("Did you mean \"{s}\"?"));
             }
@@ -357,16 +273,7 @@ pub fn decode_body(
                     match convert::convert(&v, &s.ty) {
                         Ok(c) => c,
                         Err(e) => {
-                            diags.push(
-                                Diagnostic::error(
-                                    "Incorrect attribute value type",
-                                    format!(
-                                        "Inappropriate value for attribute \"{}\": {e}.",
-                                        a.name
-                                    ),
-                                )
-                                .with_span(a.expr.span()),
-                            );
+                            diags.push(Diagnostic::error("Incorrect attribute value type", format!("Inappropriate value for attribute \"{}\": {e}.", a.name)).with_span(a.expr.span()));
                             continue;
                         }
                     }
@@ -389,33 +296,15 @@ pub fn decode_body(
     for b in &body.blocks {
         if b.ident == "dynamic" {
             let Some(name) = b.labels.first() else {
-                diags.push(
-                    Diagnostic::error(
-                        "Missing name for block",
-                        "A `dynamic` block takes one label: the type of block to generate.",
-                    )
-                    .with_span(b.ident_span.clone()),
-                );
+                diags.push(Diagnostic::error("Missing name for block", "A `dynamic` block takes one label: the type of block to generate.").with_span(b.ident_span.clone()));
                 continue;
             };
             let Some(bs) = schema.blocks.get(name) else {
-                diags.push(
-                    Diagnostic::error(
-                        "Unsupported block type",
-                        format!("Blocks of type \"{name}\" are not expected in {what}."),
-                    )
-                    .with_span(b.span.clone()),
-                );
+                diags.push(Diagnostic::error("Unsupported block type", format!("Blocks of type \"{name}\" are not expected in {what}.")).with_span(b.span.clone()));
                 continue;
             };
             let Some(fe) = b.body.attr("for_each") else {
-                diags.push(
-                    Diagnostic::error(
-                        "Missing required argument",
-                        "A `dynamic` block needs a `for_each` argument.",
-                    )
-                    .with_span(b.ident_span.clone()),
-                );
+                diags.push(Diagnostic::error("Missing required argument", "A `dynamic` block needs a `for_each` argument.").with_span(b.ident_span.clone()));
                 continue;
             };
             let iter = b
@@ -425,13 +314,7 @@ pub fn decode_body(
                 .and_then(|n| n.into_iter().next())
                 .unwrap_or_else(|| name.clone());
             let Some(content) = b.body.blocks_of("content").next() else {
-                diags.push(
-                    Diagnostic::error(
-                        "Missing required block",
-                        "A `dynamic` block needs a `content` block.",
-                    )
-                    .with_span(b.ident_span.clone()),
-                );
+                diags.push(Diagnostic::error("Missing required block", "A `dynamic` block needs a `content` block.").with_span(b.ident_span.clone()));
                 continue;
             };
             let coll = match eval_with(&fe.expr, scope, bound.to_vec()) {
@@ -444,22 +327,13 @@ pub fn decode_body(
             let (coll, marked) = coll.into_unmarked();
             let items: Vec<(Value, Value)> = match coll {
                 Value::Unknown(_) => {
-                    blocks
-                        .entry(name.clone())
-                        .or_default()
-                        .push(Value::unknown());
+                    blocks.entry(name.clone()).or_default().push(Value::unknown());
                     continue;
                 }
                 Value::Null(_) => Vec::new(),
-                Value::List(v) | Value::Tuple(v) => v
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, x)| (Value::int(i as i64), x))
-                    .collect(),
+                Value::List(v) | Value::Tuple(v) => v.into_iter().enumerate().map(|(i, x)| (Value::int(i as i64), x)).collect(),
                 Value::Set(v) => v.into_iter().map(|x| (x.clone(), x)).collect(),
-                Value::Map(m) | Value::Object(m) => {
-                    m.into_iter().map(|(k, x)| (Value::String(k), x)).collect()
-                }
+                Value::Map(m) | Value::Object(m) => m.into_iter().map(|(k, x)| (Value::String(k), x)).collect(),
                 other => {
                     diags.push(Diagnostic::error("Invalid dynamic for_each value", format!("Cannot use a {} value in for_each. An iterable collection is required.", other.friendly_type())).with_span(fe.expr.span()));
                     continue;
@@ -468,79 +342,33 @@ pub fn decode_body(
             for (k, v) in items {
                 let mut inner = bound.to_vec();
                 inner.push((iter.clone(), Value::object([("key", k), ("value", v)])));
-                let val = decode_body(
-                    &content.body,
-                    &bs.block,
-                    scope,
-                    &inner,
-                    &content.ident_span,
-                    &format!("a \"{name}\" block"),
-                    diags,
-                );
-                blocks
-                    .entry(name.clone())
-                    .or_default()
-                    .push(val.with_mark(marked));
+                let val = decode_body(&content.body, &bs.block, scope, &inner, &content.ident_span, &format!("a \"{name}\" block"), diags);
+                blocks.entry(name.clone()).or_default().push(val.with_mark(marked));
             }
             continue;
         }
         let Some(bs) = schema.blocks.get(&b.ident) else {
             let names: Vec<&str> = schema.blocks.keys().map(|s| s.as_str()).collect();
-            let mut d = Diagnostic::error(
-                "Unsupported block type",
-                format!("Blocks of type \"{}\" are not expected in {what}.", b.ident),
-            )
-            .with_span(b.ident_span.clone());
+            let mut d = Diagnostic::error("Unsupported block type", format!("Blocks of type \"{}\" are not expected in {what}.", b.ident)).with_span(b.ident_span.clone());
             if let Some(s) = crate::config::load::did_you_mean(&b.ident, &names) {
                 d = d.with_help(format!("Did you mean \"{s}\"?"));
             }
             diags.push(d);
             continue;
         };
-        let val = decode_body(
-            &b.body,
-            &bs.block,
-            scope,
-            bound,
-            &b.ident_span,
-            &format!("a \"{}\" block", b.ident),
-            diags,
-        );
+        let val = decode_body(&b.body, &bs.block, scope, bound, &b.ident_span, &format!("a \"{}\" block", b.ident), diags);
         blocks.entry(b.ident.clone()).or_default().push(val);
     }
     for (name, bs) in &schema.blocks {
         let items = blocks.remove(name).unwrap_or_default();
         if items.len() < bs.min_items {
-            diags.push(
-                Diagnostic::error(
-                    "Insufficient blocks",
-                    format!(
-                        "At least {} \"{name}\" block{} required in {what}.",
-                        bs.min_items,
-                        if bs.min_items == 1 { " is" } else { "s are" }
-                    ),
-                )
-                .with_span(header.clone()),
-            );
+            diags.push(Diagnostic::error("Insufficient blocks", format!("At least {} \"{name}\" block{} required in {what}.", bs.min_items, if bs.min_items == 1 { " is" } else { "s are" })).with_span(header.clone()));
         }
         if bs.max_items > 0 && items.len() > bs.max_items {
-            diags.push(
-                Diagnostic::error(
-                    "Too many blocks",
-                    format!(
-                        "No more than {} \"{name}\" block{} allowed in {what}.",
-                        bs.max_items,
-                        if bs.max_items == 1 { " is" } else { "s are" }
-                    ),
-                )
-                .with_span(header.clone()),
-            );
+            diags.push(Diagnostic::error("Too many blocks", format!("No more than {} \"{name}\" block{} allowed in {what}.", bs.max_items, if bs.max_items == 1 { " is" } else { "s are" })).with_span(header.clone()));
         }
         let v = match bs.nesting {
-            Nesting::Single => items
-                .into_iter()
-                .next()
-                .unwrap_or(Value::Null(bs.block.value_type())),
+            Nesting::Single => items.into_iter().next().unwrap_or(Value::Null(bs.block.value_type())),
             Nesting::List => Value::List(items),
             Nesting::Set => Value::set_from(items),
         };
@@ -552,25 +380,21 @@ pub fn decode_body(
 /// Marks the schema's sensitive attributes, and attributes whose config was sensitive.
 pub fn mark_sensitive(v: Value, schema: &BlockSchema, config: Option<&Value>) -> Value {
     let (v, marked) = v.into_unmarked();
-    let Value::Object(m) = v else {
-        return v.with_mark(marked);
-    };
+    let Value::Object(m) = v else { return v.with_mark(marked) };
     let out = m
         .into_iter()
         .map(|(k, x)| {
-            let sens = schema
-                .attributes
-                .get(&k)
-                .map(|a| a.sensitive)
-                .unwrap_or(false)
-                || config
-                    .and_then(|c| c.get_attr(&k))
-                    .map(|c| c.contains_sensitive())
-                    .unwrap_or(false);
-            let x = if sens && !x.is_null() {
-                x.mark_sensitive()
-            } else {
-                x
+            let sens = schema.attributes.get(&k).map(|a| a.sensitive).unwrap_or(false) || config.and_then(|c| c.get_attr(&k)).map(|c| c.contains_sensitive()).unwrap_or(false);
+            let x = if sens && !x.is_null() { x.mark_sensitive() } else { x };
+            // Sensitive attributes of nested blocks (a connection block's private_key).
+            let x = match schema.blocks.get(&k) {
+                Some(b) => match x {
+                    Value::List(items) => Value::List(items.into_iter().map(|i| mark_sensitive(i, &b.block, None)).collect()),
+                    Value::Set(items) => Value::Set(items.into_iter().map(|i| mark_sensitive(i, &b.block, None)).collect()),
+                    Value::Tuple(items) => Value::Tuple(items.into_iter().map(|i| mark_sensitive(i, &b.block, None)).collect()),
+                    other => mark_sensitive(other, &b.block, None),
+                },
+                None => x,
             };
             (k, x)
         })

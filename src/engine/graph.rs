@@ -40,16 +40,8 @@ impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Node::Provider(m, k) => {
-                let (name, alias) = k
-                    .split_once('.')
-                    .map(|(n, a)| (n, Some(a)))
-                    .unwrap_or((k.as_str(), None));
-                write!(
-                    f,
-                    "{}provider[\"terrane/{name}\"]{}",
-                    prefix(m),
-                    alias.map(|a| format!(".{a}")).unwrap_or_default()
-                )
+                let (name, alias) = k.split_once('.').map(|(n, a)| (n, Some(a))).unwrap_or((k.as_str(), None));
+                write!(f, "{}provider[\"terrane/{name}\"]{}", prefix(m), alias.map(|a| format!(".{a}")).unwrap_or_default())
             }
             Node::Variable(m, n) => write!(f, "{}var.{n}", prefix(m)),
             Node::Local(m, n) => write!(f, "{}local.{n}", prefix(m)),
@@ -69,11 +61,7 @@ pub fn provider_addr_string(m: &ModulePath, key: &str) -> String {
 /// Resolves which provider node serves `pref` in module `path`: a block in that module,
 /// a `providers` mapping of the call, or inheritance of the default configuration from
 /// the parent; at the root, an implicit empty configuration.
-pub fn resolve_provider(
-    root: &Config,
-    path: &ModulePath,
-    pref: &ProviderRef,
-) -> (ModulePath, String) {
+pub fn resolve_provider(root: &Config, path: &ModulePath, pref: &ProviderRef) -> (ModulePath, String) {
     let mut path = path.clone();
     let mut key = pref.key();
     loop {
@@ -87,9 +75,7 @@ pub fn resolve_provider(
         }
         let call_name = path.0.last().cloned().unwrap_or_default();
         let parent = ModulePath(path.0[..path.0.len() - 1].to_vec());
-        let call = root
-            .descendant(&parent)
-            .and_then(|p| p.module.module_calls.get(&call_name));
+        let call = root.descendant(&parent).and_then(|p| p.module.module_calls.get(&call_name));
         if let Some(call) = call {
             if let Some((_, to)) = call.providers.iter().find(|(child, _)| child.key() == key) {
                 key = to.key();
@@ -129,15 +115,7 @@ pub struct DestroyInfo {
 }
 
 /// Adds edges for every reference in `expr`, evaluated in module `m`.
-fn add_refs(
-    g: &mut Graph<Node>,
-    cfg: &Config,
-    m: &ModulePath,
-    from: NodeIndex,
-    expr: &Expr,
-    bound: &[&str],
-    diags: &mut Diagnostics,
-) {
+fn add_refs(g: &mut Graph<Node>, cfg: &Config, m: &ModulePath, from: NodeIndex, expr: &Expr, bound: &[&str], diags: &mut Diagnostics) {
     for r in references(expr, bound) {
         if let Some(to) = ref_node(cfg, m, &r.root, r.next_attr.as_deref(), &r.span, diags) {
             for t in to {
@@ -157,19 +135,11 @@ fn module_name(m: &ModulePath) -> String {
 }
 
 /// The nodes a reference in module `m` depends on; reports undeclared references.
-fn ref_node(
-    root: &Config,
-    m: &ModulePath,
-    r: &RefRoot,
-    next: Option<&str>,
-    span: &Span,
-    diags: &mut Diagnostics,
-) -> Option<Vec<Node>> {
+fn ref_node(root: &Config, m: &ModulePath, r: &RefRoot, next: Option<&str>, span: &Span, diags: &mut Diagnostics) -> Option<Vec<Node>> {
     let module = &root.descendant(m)?.module;
     // Summaries and details as Terraform words them.
     let undeclared = |what: &str, detail: String, hint: Option<String>| {
-        let mut d = Diagnostic::error(format!("Reference to undeclared {what}"), detail)
-            .with_span(span.clone());
+        let mut d = Diagnostic::error(format!("Reference to undeclared {what}"), detail).with_span(span.clone());
         if let Some(h) = hint {
             d = d.with_help(h);
         }
@@ -191,8 +161,7 @@ fn ref_node(
         RefRoot::Local(n) => {
             if !module.locals.contains_key(n) {
                 let names: Vec<&str> = module.locals.keys().map(|s| s.as_str()).collect();
-                let mut detail =
-                    format!("A local value with the name \"{n}\" has not been declared.");
+                let mut detail = format!("A local value with the name \"{n}\" has not been declared.");
                 if let Some(s) = crate::config::load::did_you_mean(n, &names) {
                     detail.push_str(&format!(" Did you mean \"{s}\"?"));
                 }
@@ -204,62 +173,30 @@ fn ref_node(
         RefRoot::Module(n) => {
             let Some(child) = root.descendant(&m.child(n)) else {
                 if !module.module_calls.contains_key(n) {
-                    diags.push(undeclared(
-                        "module",
-                        format!(
-                            "No module call named \"{n}\" is declared in {}.",
-                            module_name(m)
-                        ),
-                        None,
-                    ));
+                    diags.push(undeclared("module", format!("No module call named \"{n}\" is declared in {}.", module_name(m)), None));
                 }
                 return None;
             };
             let cp = m.child(n);
             let mut nodes = vec![Node::ModuleCall(m.clone(), n.clone())];
             match next {
-                Some(o) if child.module.outputs.contains_key(o) => {
-                    nodes.push(Node::Output(cp, o.to_string()))
-                }
-                _ => nodes.extend(
-                    child
-                        .module
-                        .outputs
-                        .keys()
-                        .map(|o| Node::Output(cp.clone(), o.clone())),
-                ),
+                Some(o) if child.module.outputs.contains_key(o) => nodes.push(Node::Output(cp, o.to_string())),
+                _ => nodes.extend(child.module.outputs.keys().map(|o| Node::Output(cp.clone(), o.clone()))),
             }
             Some(nodes)
         }
         RefRoot::Resource { mode, type_, name } => {
-            let res = Resource {
-                mode: *mode,
-                type_: type_.clone(),
-                name: name.clone(),
-            };
+            let res = Resource { mode: *mode, type_: type_.clone(), name: name.clone() };
             if !module.resources.contains_key(&res) {
-                let hint = if *mode == ResourceMode::Managed
-                    && module.resources.keys().all(|r| r.type_ != *type_)
-                {
+                let hint = if *mode == ResourceMode::Managed && module.resources.keys().all(|r| r.type_ != *type_) {
                     format!("There is no resource of type \"{type_}\" here. If this is meant to be a variable, use var.{type_}; a string needs quotes.")
                 } else {
                     "Check the resource type and name.".to_string()
                 };
                 diags.push(
-                    Diagnostic::error(
-                        "Reference to undeclared resource",
-                        format!(
-                            "A {} \"{type_}\" \"{name}\" has not been declared in {}.",
-                            if *mode == ResourceMode::Data {
-                                "data resource"
-                            } else {
-                                "managed resource"
-                            },
-                            module_name(m)
-                        ),
-                    )
-                    .with_span(span.clone())
-                    .with_help(hint),
+                    Diagnostic::error("Reference to undeclared resource", format!("A {} \"{type_}\" \"{name}\" has not been declared in {}.", if *mode == ResourceMode::Data { "data resource" } else { "managed resource" }, module_name(m)))
+                        .with_span(span.clone())
+                        .with_help(hint),
                 );
                 return None;
             }
@@ -279,12 +216,7 @@ pub fn build(cfg: &Config, destroy: &DestroyInfo) -> (EngineGraph, Diagnostics) 
         let m = &c.path;
         let module = &c.module;
         // Step 1: every node of a child module depends on its call's expansion.
-        let call_node = (!m.is_root()).then(|| {
-            g.add(Node::ModuleCall(
-                ModulePath(m.0[..m.0.len() - 1].to_vec()),
-                m.0[m.0.len() - 1].clone(),
-            ))
-        });
+        let call_node = (!m.is_root()).then(|| g.add(Node::ModuleCall(ModulePath(m.0[..m.0.len() - 1].to_vec()), m.0[m.0.len() - 1].clone())));
         let in_module = |g: &mut Graph<Node>, n: Node| {
             let i = g.add(n);
             if let Some(ci) = call_node {
@@ -311,14 +243,10 @@ pub fn build(cfg: &Config, destroy: &DestroyInfo) -> (EngineGraph, Diagnostics) 
         if !m.is_root() {
             let parent = ModulePath(m.0[..m.0.len() - 1].to_vec());
             let name = m.0[m.0.len() - 1].clone();
-            if let Some(call) = cfg
-                .descendant(&parent)
-                .and_then(|p| p.module.module_calls.get(&name))
-            {
+            if let Some(call) = cfg.descendant(&parent).and_then(|p| p.module.module_calls.get(&name)) {
                 for input in &call.inputs {
                     if !module.variables.contains_key(&input.name) {
-                        let names: Vec<&str> =
-                            module.variables.keys().map(|s| s.as_str()).collect();
+                        let names: Vec<&str> = module.variables.keys().map(|s| s.as_str()).collect();
                         let mut d = Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected here: module.{name} declares no variable \"{}\".", input.name, input.name))
                             .with_span(input.name_span.clone());
                         if let Some(s) = crate::config::load::did_you_mean(&input.name, &names) {
@@ -350,12 +278,7 @@ pub fn build(cfg: &Config, destroy: &DestroyInfo) -> (EngineGraph, Diagnostics) 
         // Step 5: module calls depend on their count/for_each and depends_on.
         for call in module.module_calls.values() {
             let ci = in_module(&mut g, Node::ModuleCall(m.clone(), call.name.clone()));
-            for e in call
-                .count
-                .iter()
-                .chain(call.for_each.iter())
-                .chain(call.depends_on.iter())
-            {
+            for e in call.count.iter().chain(call.for_each.iter()).chain(call.depends_on.iter()) {
                 add_refs(&mut g, cfg, m, ci, e, &[], &mut diags);
             }
         }
@@ -379,31 +302,12 @@ pub fn build(cfg: &Config, destroy: &DestroyInfo) -> (EngineGraph, Diagnostics) 
             let (pm, pk) = resolve_provider(cfg, m, &r.provider_ref());
             let pi = g.add(Node::Provider(pm, pk));
             g.depend(ri, pi, r.provider_span.clone());
-            for e in r
-                .count
-                .iter()
-                .chain(r.for_each.iter())
-                .chain(r.depends_on.iter())
-                .chain(r.lifecycle.replace_triggered_by.iter())
-            {
+            for e in r.count.iter().chain(r.for_each.iter()).chain(r.depends_on.iter()).chain(r.lifecycle.replace_triggered_by.iter()) {
                 add_refs(&mut g, cfg, m, ri, e, &[], &mut diags);
             }
             add_body_refs(&mut g, cfg, m, ri, &r.body, &mut Vec::new(), &mut diags);
-            for body in r
-                .connection
-                .iter()
-                .chain(r.provisioners.iter().map(|p| &p.body))
-                .chain(r.provisioners.iter().filter_map(|p| p.connection.as_ref()))
-            {
-                add_body_refs(
-                    &mut g,
-                    cfg,
-                    m,
-                    ri,
-                    body,
-                    &mut vec!["self".to_string()],
-                    &mut diags,
-                );
+            for body in r.connection.iter().chain(r.provisioners.iter().map(|p| &p.body)).chain(r.provisioners.iter().filter_map(|p| p.connection.as_ref())) {
+                add_body_refs(&mut g, cfg, m, ri, body, &mut vec!["self".to_string()], &mut diags);
             }
         }
 
@@ -432,15 +336,8 @@ pub fn build(cfg: &Config, destroy: &DestroyInfo) -> (EngineGraph, Diagnostics) 
             .descendant(m)
             .and_then(|c| c.module.resources.get(r))
             .map(|rc| rc.provider_ref())
-            .unwrap_or_else(|| ProviderRef {
-                name: r.implied_provider().to_string(),
-                alias: None,
-            });
-        let (pm, pk) = if cfg.descendant(m).is_some() {
-            resolve_provider(cfg, m, &pref)
-        } else {
-            (ModulePath::root(), pref.key())
-        };
+            .unwrap_or_else(|| ProviderRef { name: r.implied_provider().to_string(), alias: None });
+        let (pm, pk) = if cfg.descendant(m).is_some() { resolve_provider(cfg, m, &pref) } else { (ModulePath::root(), pref.key()) };
         let pi = g.add(Node::Provider(pm, pk));
         g.depend(di, pi, None);
     }
@@ -449,12 +346,8 @@ pub fn build(cfg: &Config, destroy: &DestroyInfo) -> (EngineGraph, Diagnostics) 
     // delete-then-create: then dependents are updated after X's new object exists).
     for ((ym, yr), deps) in &destroy.state_deps {
         for (xm, xr) in deps {
-            let Some(kind) = destroy.destroys.get(&(xm.clone(), xr.clone())) else {
-                continue;
-            };
-            let Some(dx) = g.get(&Node::Destroy(xm.clone(), xr.clone())) else {
-                continue;
-            };
+            let Some(kind) = destroy.destroys.get(&(xm.clone(), xr.clone())) else { continue };
+            let Some(dx) = g.get(&Node::Destroy(xm.clone(), xr.clone())) else { continue };
             if destroy.destroys.contains_key(&(ym.clone(), yr.clone())) {
                 if let Some(dy) = g.get(&Node::Destroy(ym.clone(), yr.clone())) {
                     if dx != dy {
@@ -475,15 +368,7 @@ pub fn build(cfg: &Config, destroy: &DestroyInfo) -> (EngineGraph, Diagnostics) 
 
 /// References in a resource body, including `dynamic` blocks (whose iterator name is
 /// bound inside `content`).
-fn add_body_refs(
-    g: &mut Graph<Node>,
-    cfg: &Config,
-    m: &ModulePath,
-    from: NodeIndex,
-    body: &crate::config::Body,
-    bound: &mut Vec<String>,
-    diags: &mut Diagnostics,
-) {
+fn add_body_refs(g: &mut Graph<Node>, cfg: &Config, m: &ModulePath, from: NodeIndex, body: &crate::config::Body, bound: &mut Vec<String>, diags: &mut Diagnostics) {
     let b: Vec<String> = bound.clone();
     let b: Vec<&str> = b.iter().map(|s| s.as_str()).collect();
     for a in &body.attrs {

@@ -7,13 +7,10 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use super::eval::{decode_body, mark_sensitive, retype};
+use super::eval::{decode_body, mark_sensitive, retype, Binding, EvalScope, Store};
 use super::graph::Node;
 use super::walk::{path_span, Mode, Outcome, OutcomeKind, Walker};
-use crate::addrs::{
-    AbsResource, AbsResourceInstance, InstanceKey, ModuleInstance, ModulePath, ModuleStep,
-    Resource, ResourceMode,
-};
+use crate::addrs::{AbsResource, AbsResourceInstance, InstanceKey, ModuleInstance, ModulePath, ModuleStep, Resource, ResourceMode};
 use crate::config::{IgnoreChanges, ResourceConfig};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::lang::eval::{references, RefRoot};
@@ -25,28 +22,43 @@ use crate::state::{InstanceObject, ObjectStatus};
 type Fut = BoxFuture<'static, Outcome>;
 
 fn outcome(addr: AbsResourceInstance, config: Value, kind: OutcomeKind) -> Outcome {
-    Outcome {
-        addr,
-        config,
-        refreshed: None,
-        planned: None,
-        requires_replace: Vec::new(),
-        new_state: None,
-        diags: Vec::new(),
-        kind,
-        token: None,
-        adopted: false,
+    Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), spanned: Diagnostics::new(), kind, token: None, adopted: false }
+}
+
+/// What provisioners are evaluated against once their instance exists: a copy of the
+/// walk's values at the time the instance's apply starts (its dependencies are done).
+struct ScopeSnapshot {
+    config: Arc<crate::config::Config>,
+    store: Store,
+    module: ModuleInstance,
+    binding: Binding,
+    cwd: std::path::PathBuf,
+}
+
+impl ScopeSnapshot {
+    fn scope(&self, self_value: Value) -> EvalScope<'_> {
+        EvalScope { config: &self.config, store: &self.store, module: &self.module, binding: self.binding.clone(), self_value: Some(self_value), cwd: &self.cwd, all_unknown: false, impure_unknown: false }
+    }
+}
+
+/// The body a provider decodes: a `connection` block, which the configuration keeps
+/// apart for provisioners, goes back in when the resource type's schema has one (the
+/// `ssh_*` resources).
+fn provider_body<'a>(rc: &'a ResourceConfig, schema: &BlockSchema) -> std::borrow::Cow<'a, crate::config::Body> {
+    match (&rc.connection, schema.blocks.contains_key("connection")) {
+        (Some(c), true) => {
+            let mut b = rc.body.clone();
+            b.blocks.push(crate::config::BlockCfg { ident: "connection".into(), labels: Vec::new(), ident_span: rc.span.clone(), body: c.clone(), span: rc.span.clone() });
+            std::borrow::Cow::Owned(b)
+        }
+        _ => std::borrow::Cow::Borrowed(&rc.body),
     }
 }
 
 /// Applies `ignore_changes`: the listed attributes keep their prior values.
 fn ignore_changes(config: Value, prior: Option<&Value>, ic: &IgnoreChanges) -> Value {
-    let Some(p) = prior.and_then(|p| p.as_map()) else {
-        return config;
-    };
-    let Value::Object(mut c) = config else {
-        return config;
-    };
+    let Some(p) = prior.and_then(|p| p.as_map()) else { return config };
+    let Value::Object(mut c) = config else { return config };
     match ic {
         IgnoreChanges::None => {}
         IgnoreChanges::All => {
@@ -75,78 +87,38 @@ fn replace_action(rc: &ResourceConfig) -> Action {
 
 /// One diagnostic for a resource type no built-in provider has (or an unknown provider).
 pub fn unknown_type_diag(rc: &ResourceConfig, provider_known: bool) -> Diagnostic {
-    let kind = if rc.is_data() {
-        "data source"
-    } else {
-        "resource type"
-    };
+    let kind = if rc.is_data() { "data source" } else { "resource type" };
     if provider_known {
-        Diagnostic::error(
-            format!("Invalid {kind}"),
-            format!(
-                "The provider \"{}\" does not support {kind} \"{}\".",
-                rc.provider_ref().name,
-                rc.addr.type_
-            ),
-        )
-        .with_span(rc.span.clone())
+        Diagnostic::error(format!("Invalid {kind}"), format!("The provider \"{}\" does not support {kind} \"{}\".", rc.provider_ref().name, rc.addr.type_)).with_span(rc.span.clone())
     } else {
-        Diagnostic::error(
-            "Provider not available",
-            format!(
-                "The {kind} \"{}\" needs the provider \"{}\", which is not built into terrane.",
-                rc.addr.type_,
-                rc.provider_ref().name
-            ),
-        )
-        .with_span(rc.span.clone())
-        .with_help(
-            "terrane's providers are compiled in; this build has: terraform, random, local, aws.",
-        )
+        Diagnostic::error("Provider not available", format!("The {kind} \"{}\" needs the provider \"{}\", which is not built into terrane.", rc.addr.type_, rc.provider_ref().name))
+            .with_span(rc.span.clone())
+            .with_help("terrane's providers are compiled in; this build has: terraform, random, local, aws, ssh.")
     }
 }
 
 impl<'e> Walker<'e> {
     fn schema_of(&self, provider: &Option<Arc<dyn Provider>>, r: &Resource) -> Option<BlockSchema> {
         let s = provider.as_ref()?.schema();
-        let rs = if r.mode == ResourceMode::Data {
-            s.data_sources.get(&r.type_)
-        } else {
-            s.resources.get(&r.type_)
-        };
+        let rs = if r.mode == ResourceMode::Data { s.data_sources.get(&r.type_) } else { s.resources.get(&r.type_) };
         rs.map(|x| x.block.clone())
     }
 
-    pub(super) fn prepare_resource(
-        &mut self,
-        m: &ModulePath,
-        r: &Resource,
-    ) -> Result<Vec<Fut>, ()> {
+    pub(super) fn prepare_resource(&mut self, m: &ModulePath, r: &Resource) -> Result<Vec<Fut>, ()> {
         let cfg = self.engine.config.clone();
-        let Some(rc) = cfg.descendant(m).and_then(|c| c.module.resources.get(r)) else {
-            return Ok(Vec::new());
-        };
+        let Some(rc) = cfg.descendant(m).and_then(|c| c.module.resources.get(r)) else { return Ok(Vec::new()) };
         let (provider, _) = self.provider_for(m, Some(rc), r);
         // An unknown type was reported once by `Engine::unknown_types`; fail quietly.
-        let (Some(schema), Some(provider)) = (self.schema_of(&provider, r), provider) else {
-            return Err(());
-        };
+        let (Some(schema), Some(provider)) = (self.schema_of(&provider, r), provider) else { return Err(()) };
         let mut futs: Vec<Fut> = Vec::new();
         let mut failed = false;
         for mi in self.store.instances_of(m) {
-            let abs = AbsResource {
-                module: mi.clone(),
-                resource: r.clone(),
-            };
+            let abs = AbsResource { module: mi.clone(), resource: r.clone() };
             let Some(exp) = self.expansion(&mi, rc.count.as_ref(), rc.for_each.as_ref()) else {
                 failed = true;
                 continue;
             };
-            self.store
-                .resources
-                .entry(abs.clone())
-                .or_default()
-                .expansion = Some(exp.clone());
+            self.store.resources.entry(abs.clone()).or_default().expansion = Some(exp.clone());
             self.store.invalidate_resource(&abs);
             let keys = exp.keys();
             if self.mode == Mode::Eval {
@@ -154,9 +126,7 @@ impl<'e> Walker<'e> {
                 for key in &keys {
                     let addr = abs.instance(key.clone());
                     let v = match self.state.instance(&addr) {
-                        Some(obj) => {
-                            mark_sensitive(retype(&obj.attributes, &schema), &schema, None)
-                        }
+                        Some(obj) => mark_sensitive(retype(&obj.attributes, &schema), &schema, None),
                         None => Value::unknown(),
                     };
                     self.store.set_resource_value(&abs, key.clone(), v);
@@ -168,15 +138,13 @@ impl<'e> Walker<'e> {
                 self.visited.insert(addr.clone());
                 let mut d = Diagnostics::new();
                 let what = format!("a resource \"{}\" \"{}\" block", r.type_, r.name);
-                let config = decode_body(
-                    &rc.body,
-                    &schema,
-                    &self.scope(&mi, exp.binding(key)),
-                    &[],
-                    &rc.span,
-                    &what,
-                    &mut d,
-                );
+                let config = decode_body(&provider_body(rc, &schema), &schema, &self.scope(&mi, exp.binding(key)), &[], &rc.span, &what, &mut d);
+                if !rc.provisioners.is_empty() && self.mode != Mode::Apply {
+                    let mut sc = self.scope(&mi, exp.binding(key));
+                    sc.self_value = Some(Value::unknown());
+                    sc.all_unknown = true;
+                    d.extend(crate::provision::check(&rc.provisioners, rc.connection.as_ref(), &sc));
+                }
                 let bad = d.has_errors();
                 self.diags.extend(d);
                 if bad {
@@ -185,11 +153,7 @@ impl<'e> Walker<'e> {
                 }
                 let mut bad = false;
                 for pd in provider.validate_resource(&r.type_, &config) {
-                    let diag = if pd.error {
-                        Diagnostic::error(pd.summary, pd.detail)
-                    } else {
-                        Diagnostic::warning(pd.summary, pd.detail)
-                    };
+                    let diag = if pd.error { Diagnostic::error(pd.summary, pd.detail) } else { Diagnostic::warning(pd.summary, pd.detail) };
                     bad |= diag.is_error();
                     self.diags.push(diag.with_span(path_span(rc, &pd.path)));
                 }
@@ -199,13 +163,9 @@ impl<'e> Walker<'e> {
                 }
                 match self.mode {
                     Mode::Validate | Mode::Eval => {}
-                    Mode::Plan => {
-                        futs.push(self.plan_instance_fut(&provider, rc, &schema, addr, config))
-                    }
+                    Mode::Plan => futs.push(self.plan_instance_fut(&provider, rc, &schema, addr, config)),
                     Mode::Apply => {
-                        if let Some(f) =
-                            self.apply_instance_fut(&provider, rc, &schema, addr, config)
-                        {
+                        if let Some(f) = self.apply_instance_fut(&provider, rc, &schema, addr, config) {
                             futs.push(f);
                         }
                     }
@@ -213,24 +173,12 @@ impl<'e> Walker<'e> {
             }
             // Orphans: instances in state whose key is no longer expanded.
             if self.mode == Mode::Plan {
-                let orphan_keys: Vec<InstanceKey> = self
-                    .state
-                    .resources
-                    .get(&abs)
-                    .map(|rs| {
-                        rs.instances
-                            .keys()
-                            .filter(|k| !keys.contains(k))
-                            .cloned()
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let orphan_keys: Vec<InstanceKey> =
+                    self.state.resources.get(&abs).map(|rs| rs.instances.keys().filter(|k| !keys.contains(k)).cloned().collect()).unwrap_or_default();
                 for k in orphan_keys {
                     let addr = abs.instance(k);
                     self.visited.insert(addr.clone());
-                    let Some(obj) = self.state.instance(&addr) else {
-                        continue;
-                    };
+                    let Some(obj) = self.state.instance(&addr) else { continue };
                     let prior = retype(&obj.attributes, &schema);
                     let p = provider.clone();
                     let ty = r.type_.clone();
@@ -258,49 +206,23 @@ impl<'e> Walker<'e> {
         Ok(futs)
     }
 
-    fn plan_instance_fut(
-        &self,
-        provider: &Arc<dyn Provider>,
-        rc: &ResourceConfig,
-        schema: &BlockSchema,
-        addr: AbsResourceInstance,
-        config: Value,
-    ) -> Fut {
+    fn plan_instance_fut(&self, provider: &Arc<dyn Provider>, rc: &ResourceConfig, schema: &BlockSchema, addr: AbsResourceInstance, config: Value) -> Fut {
         let p = provider.clone();
         let ty = rc.addr.type_.clone();
         let is_data = rc.is_data();
-        let prior = self
-            .state
-            .instance(&addr)
-            .map(|o| (retype(&o.attributes, schema), o.status));
+        let prior = self.state.instance(&addr).map(|o| (retype(&o.attributes, schema), o.status));
         // A create intent left by an interrupted apply: ask the provider whether the
         // object exists before deciding to create it (again).
         let intent = if prior.is_none() && !self.state.pending.is_empty() {
             let a = addr.to_string();
-            self.state
-                .pending
-                .iter()
-                .find(|p| p.address == a)
-                .map(|p| ObjectIdentity {
-                    lineage: self.state.lineage.clone(),
-                    address: a.clone(),
-                    token: p.token.clone(),
-                })
+            self.state.pending.iter().find(|p| p.address == a).map(|p| ObjectIdentity { lineage: self.state.lineage.clone(), address: a.clone(), token: p.token.clone() })
         } else {
             None
         };
         let refresh = self.refresh;
         let ic = rc.lifecycle.ignore_changes.clone();
         async move {
-            let mut o = outcome(
-                addr,
-                config.clone(),
-                if is_data {
-                    OutcomeKind::ReadData
-                } else {
-                    OutcomeKind::Plan
-                },
-            );
+            let mut o = outcome(addr, config.clone(), if is_data { OutcomeKind::ReadData } else { OutcomeKind::Plan });
             if is_data {
                 if config.is_wholly_known() {
                     let rr = p.read_data(&ty, &config.clone().deep_unmark()).await;
@@ -333,29 +255,14 @@ impl<'e> Walker<'e> {
             if o.diags.iter().any(|d| d.error) {
                 return o;
             }
-            let tainted = prior
-                .as_ref()
-                .map(|(_, s)| *s == ObjectStatus::Tainted)
-                .unwrap_or(false);
+            let tainted = prior.as_ref().map(|(_, s)| *s == ObjectStatus::Tainted).unwrap_or(false);
             let cfg = ignore_changes(config, current.as_ref(), &ic).deep_unmark();
             let prior_for_plan = if tainted { None } else { current.as_ref() };
-            let resp = p
-                .plan_change(PlanRequest {
-                    type_name: &ty,
-                    prior: prior_for_plan,
-                    config: &cfg,
-                })
-                .await;
+            let resp = p.plan_change(PlanRequest { type_name: &ty, prior: prior_for_plan, config: &cfg }).await;
             o.diags.extend(resp.diags);
             // A replacement is planned as a fresh create.
             if !resp.requires_replace.is_empty() && !tainted {
-                let fresh = p
-                    .plan_change(PlanRequest {
-                        type_name: &ty,
-                        prior: None,
-                        config: &cfg,
-                    })
-                    .await;
+                let fresh = p.plan_change(PlanRequest { type_name: &ty, prior: None, config: &cfg }).await;
                 o.diags.extend(fresh.diags);
                 o.planned = Some(fresh.planned);
             } else {
@@ -369,44 +276,31 @@ impl<'e> Walker<'e> {
 
     pub(super) fn finish_resource(&mut self, m: &ModulePath, r: &Resource, outcomes: Vec<Outcome>) {
         let cfg = self.engine.config.clone();
-        let Some(rc) = cfg.descendant(m).and_then(|c| c.module.resources.get(r)) else {
-            return;
-        };
+        let Some(rc) = cfg.descendant(m).and_then(|c| c.module.resources.get(r)) else { return };
         let (provider, paddr) = self.provider_for(m, Some(rc), r);
-        let Some(schema) = self.schema_of(&provider, r) else {
-            return;
-        };
+        let Some(schema) = self.schema_of(&provider, r) else { return };
         for o in outcomes {
             for pd in &o.diags {
-                let d = if pd.error {
-                    Diagnostic::error(pd.summary.clone(), format!("{}: {}", o.addr, pd.detail))
-                } else {
-                    Diagnostic::warning(pd.summary.clone(), format!("{}: {}", o.addr, pd.detail))
-                };
+                let d = if pd.error { Diagnostic::error(pd.summary.clone(), format!("{}: {}", o.addr, pd.detail)) } else { Diagnostic::warning(pd.summary.clone(), format!("{}: {}", o.addr, pd.detail)) };
                 self.diags.push(d.with_span(path_span(rc, &pd.path)));
             }
-            if o.diags.iter().any(|d| d.error) {
+            let provisioner_failed = o.spanned.has_errors();
+            self.diags.extend(o.spanned.clone());
+            if o.diags.iter().any(|d| d.error) || provisioner_failed {
                 continue;
             }
             if self.mode == Mode::Plan {
                 if let Some(t) = &o.token {
                     self.resolved_intents.push(t.clone());
                     if let (true, Some(Some(v))) = (o.adopted, &o.refreshed) {
-                        self.adopted.push(crate::plan::AdoptedObject {
-                            addr: o.addr.clone(),
-                            provider: paddr.clone(),
-                            value: v.clone().deep_unmark(),
-                        });
+                        self.adopted.push(crate::plan::AdoptedObject { addr: o.addr.clone(), provider: paddr.clone(), value: v.clone().deep_unmark() });
                     }
                 }
             }
             match (self.mode, o.kind) {
                 (Mode::Plan, OutcomeKind::Plan) => self.decide(rc, &schema, &paddr, o),
                 (Mode::Plan, OutcomeKind::PlanOrphan) => {
-                    let prior = self
-                        .state
-                        .instance(&o.addr)
-                        .map(|x| retype(&x.attributes, &schema));
+                    let prior = self.state.instance(&o.addr).map(|x| retype(&x.attributes, &schema));
                     self.note_drift(&o, prior.as_ref(), &schema, &paddr);
                     if let Some(Some(cur)) = &o.refreshed {
                         let reason = match o.addr.key {
@@ -414,16 +308,7 @@ impl<'e> Walker<'e> {
                             InstanceKey::Str(_) => ActionReason::DeleteBecauseEachKey,
                             InstanceKey::None => ActionReason::DeleteBecauseNoResourceConfig,
                         };
-                        let c = ResourceChange {
-                            addr: o.addr.clone(),
-                            provider: paddr.clone(),
-                            action: Action::Delete,
-                            reason,
-                            before: Some(mark_sensitive(cur.clone(), &schema, None)),
-                            after: None,
-                            requires_replace: Vec::new(),
-                            moved_from: None,
-                        };
+                        let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::Delete, reason, before: Some(mark_sensitive(cur.clone(), &schema, None)), after: None, requires_replace: Vec::new(), moved_from: None };
                         self.add_change(rc, c);
                     }
                 }
@@ -436,29 +321,13 @@ impl<'e> Walker<'e> {
                                 // Apply uses exactly what plan read (a no-op change carrying
                                 // the value) instead of reading again.
                                 Mode::Plan => {
-                                    let c = ResourceChange {
-                                        addr: o.addr.clone(),
-                                        provider: paddr.clone(),
-                                        action: Action::NoOp,
-                                        reason: ActionReason::None,
-                                        before: None,
-                                        after: Some(v.clone()),
-                                        requires_replace: Vec::new(),
-                                        moved_from: None,
-                                    };
+                                    let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::NoOp, reason: ActionReason::None, before: None, after: Some(v.clone()), requires_replace: Vec::new(), moved_from: None };
                                     self.changes.insert(o.addr.clone(), c);
                                 }
                                 // Data sources are recorded in the state, as Terraform does,
                                 // so `state show` and `console` see them.
                                 Mode::Apply => {
-                                    let obj = InstanceObject {
-                                        status: ObjectStatus::Ready,
-                                        schema_version: 0,
-                                        attributes: v.clone().deep_unmark(),
-                                        dependencies: Vec::new(),
-                                        create_before_destroy: false,
-                                        private: None,
-                                    };
+                                    let obj = InstanceObject { status: ObjectStatus::Ready, schema_version: 0, attributes: v.clone().deep_unmark(), dependencies: Vec::new(), create_before_destroy: false, private: None };
                                     self.state.set_instance(&o.addr, &paddr, Some(obj));
                                     self.dirty = true;
                                 }
@@ -468,11 +337,7 @@ impl<'e> Walker<'e> {
                         }
                         None => {
                             // The configuration is not known yet: read during apply.
-                            self.store.set_resource_value(
-                                &abs,
-                                o.addr.key.clone(),
-                                Value::unknown(),
-                            );
+                            self.store.set_resource_value(&abs, o.addr.key.clone(), Value::unknown());
                             if self.mode == Mode::Plan {
                                 let c = ResourceChange {
                                     addr: o.addr.clone(),
@@ -480,11 +345,7 @@ impl<'e> Walker<'e> {
                                     action: Action::Read,
                                     reason: ActionReason::ReadBecauseConfigUnknown,
                                     before: None,
-                                    after: Some(mark_sensitive(
-                                        o.config.clone(),
-                                        &schema,
-                                        Some(&o.config),
-                                    )),
+                                    after: Some(mark_sensitive(o.config.clone(), &schema, Some(&o.config))),
                                     requires_replace: Vec::new(),
                                     moved_from: None,
                                 };
@@ -495,16 +356,8 @@ impl<'e> Walker<'e> {
                 }
                 (Mode::Apply, OutcomeKind::Apply) => {
                     if let Some(obj) = self.state.instance(&o.addr) {
-                        let v = mark_sensitive(
-                            retype(&obj.attributes, &schema),
-                            &schema,
-                            Some(&o.config),
-                        );
-                        self.store.set_resource_value(
-                            &o.addr.abs_resource(),
-                            o.addr.key.clone(),
-                            v,
-                        );
+                        let v = mark_sensitive(retype(&obj.attributes, &schema), &schema, Some(&o.config));
+                        self.store.set_resource_value(&o.addr.abs_resource(), o.addr.key.clone(), v);
                     }
                 }
                 _ => {}
@@ -513,24 +366,10 @@ impl<'e> Walker<'e> {
         // Instances without provider work (no-ops in apply) still need their values.
         if self.mode == Mode::Apply {
             for mi in self.store.instances_of(m) {
-                let abs = AbsResource {
-                    module: mi.clone(),
-                    resource: r.clone(),
-                };
-                let keys = self
-                    .store
-                    .resources
-                    .get(&abs)
-                    .and_then(|rv| rv.expansion.clone())
-                    .map(|e| e.keys())
-                    .unwrap_or_default();
+                let abs = AbsResource { module: mi.clone(), resource: r.clone() };
+                let keys = self.store.resources.get(&abs).and_then(|rv| rv.expansion.clone()).map(|e| e.keys()).unwrap_or_default();
                 for k in keys {
-                    let have = self
-                        .store
-                        .resources
-                        .get(&abs)
-                        .map(|rv| rv.values.contains_key(&k))
-                        .unwrap_or(false);
+                    let have = self.store.resources.get(&abs).map(|rv| rv.values.contains_key(&k)).unwrap_or(false);
                     if !have {
                         if let Some(obj) = self.state.instance(&abs.instance(k.clone())) {
                             let v = mark_sensitive(retype(&obj.attributes, &schema), &schema, None);
@@ -542,16 +381,8 @@ impl<'e> Walker<'e> {
         }
     }
 
-    fn note_drift(
-        &mut self,
-        o: &Outcome,
-        prior: Option<&Value>,
-        schema: &BlockSchema,
-        paddr: &str,
-    ) {
-        let (Some(prior), Some(refreshed)) = (prior, &o.refreshed) else {
-            return;
-        };
+    fn note_drift(&mut self, o: &Outcome, prior: Option<&Value>, schema: &BlockSchema, paddr: &str) {
+        let (Some(prior), Some(refreshed)) = (prior, &o.refreshed) else { return };
         let change = |action, after: Option<Value>| ResourceChange {
             addr: o.addr.clone(),
             provider: paddr.to_string(),
@@ -564,9 +395,7 @@ impl<'e> Walker<'e> {
         };
         match refreshed {
             None => self.drift.push(change(Action::Delete, None)),
-            Some(cur) if !cur.same_as(prior) => {
-                self.drift.push(change(Action::Update, Some(cur.clone())))
-            }
+            Some(cur) if !cur.same_as(prior) => self.drift.push(change(Action::Update, Some(cur.clone()))),
             _ => {}
         }
     }
@@ -584,45 +413,21 @@ impl<'e> Walker<'e> {
         let prior_typed = stored.as_ref().map(|x| retype(&x.attributes, schema));
         self.note_drift(&o, prior_typed.as_ref(), schema, paddr);
         let current = o.refreshed.clone().flatten();
-        let tainted = stored
-            .as_ref()
-            .map(|s| s.status == ObjectStatus::Tainted)
-            .unwrap_or(false);
+        let tainted = stored.as_ref().map(|s| s.status == ObjectStatus::Tainted).unwrap_or(false);
         let planned = o.planned.clone().unwrap_or_else(Value::unknown);
         let triggered = self.replace_trigger(rc, &o.addr);
         let (action, reason) = match &current {
-            None => (
-                Action::Create,
-                if stored.is_some() {
-                    ActionReason::CreateBecauseGone
-                } else {
-                    ActionReason::None
-                },
-            ),
+            None => (Action::Create, if stored.is_some() { ActionReason::CreateBecauseGone } else { ActionReason::None }),
             Some(_) if tainted => (replace_action(rc), ActionReason::ReplaceBecauseTainted),
-            Some(_) if self.replace.contains(&o.addr) => {
-                (replace_action(rc), ActionReason::ReplaceByRequest)
-            }
-            Some(_) if triggered.is_some() => (
-                replace_action(rc),
-                ActionReason::ReplaceByTriggers {
-                    trigger: triggered.clone().unwrap_or_default(),
-                },
-            ),
-            Some(_) if !o.requires_replace.is_empty() => {
-                (replace_action(rc), ActionReason::ReplaceBecauseCannotUpdate)
-            }
+            Some(_) if self.replace.contains(&o.addr) => (replace_action(rc), ActionReason::ReplaceByRequest),
+            Some(_) if triggered.is_some() => (replace_action(rc), ActionReason::ReplaceByTriggers { trigger: triggered.clone().unwrap_or_default() }),
+            Some(_) if !o.requires_replace.is_empty() => (replace_action(rc), ActionReason::ReplaceBecauseCannotUpdate),
             Some(cur) if cur.same_as(&planned) => (Action::NoOp, ActionReason::None),
             Some(_) => (Action::Update, ActionReason::None),
         };
         let after = mark_sensitive(planned.clone(), schema, Some(&o.config));
-        let visible = if action == Action::NoOp {
-            mark_sensitive(current.clone().unwrap_or(planned), schema, Some(&o.config))
-        } else {
-            after.clone()
-        };
-        self.store
-            .set_resource_value(&o.addr.abs_resource(), o.addr.key.clone(), visible);
+        let visible = if action == Action::NoOp { mark_sensitive(current.clone().unwrap_or(planned), schema, Some(&o.config)) } else { after.clone() };
+        self.store.set_resource_value(&o.addr.abs_resource(), o.addr.key.clone(), visible);
         let c = ResourceChange {
             addr: o.addr.clone(),
             provider: paddr.to_string(),
@@ -630,11 +435,7 @@ impl<'e> Walker<'e> {
             reason,
             before: current.map(|c| mark_sensitive(c, schema, None)),
             after: Some(after),
-            requires_replace: if action.is_replace() {
-                o.requires_replace
-            } else {
-                Vec::new()
-            },
+            requires_replace: if action.is_replace() { o.requires_replace } else { Vec::new() },
             moved_from: None,
         };
         self.add_change(rc, c);
@@ -645,19 +446,8 @@ impl<'e> Walker<'e> {
         for e in &rc.lifecycle.replace_triggered_by {
             for r in references(e, &[]) {
                 if let RefRoot::Resource { mode, type_, name } = &r.root {
-                    let abs = AbsResource {
-                        module: addr.module.clone(),
-                        resource: Resource {
-                            mode: *mode,
-                            type_: type_.clone(),
-                            name: name.clone(),
-                        },
-                    };
-                    let changed = self
-                        .changes
-                        .range(abs.instance(InstanceKey::None)..)
-                        .take_while(|(a, _)| a.abs_resource() == abs)
-                        .any(|(_, c)| c.action != Action::NoOp);
+                    let abs = AbsResource { module: addr.module.clone(), resource: Resource { mode: *mode, type_: type_.clone(), name: name.clone() } };
+                    let changed = self.changes.range(abs.instance(InstanceKey::None)..).take_while(|(a, _)| a.abs_resource() == abs).any(|(_, c)| c.action != Action::NoOp);
                     if changed {
                         return Some(r.span.text().to_string());
                     }
@@ -669,14 +459,13 @@ impl<'e> Walker<'e> {
 
     // ---- apply -------------------------------------------------------------------------
 
-    fn apply_instance_fut(
-        &mut self,
-        provider: &Arc<dyn Provider>,
-        rc: &ResourceConfig,
-        schema: &BlockSchema,
-        addr: AbsResourceInstance,
-        config: Value,
-    ) -> Option<Fut> {
+    /// A copy of what an instance's provisioners may refer to.
+    fn snapshot(&self, addr: &AbsResourceInstance) -> ScopeSnapshot {
+        let binding = self.store.resources.get(&addr.abs_resource()).and_then(|rv| rv.expansion.as_ref()).map(|e| e.binding(&addr.key)).unwrap_or_default();
+        ScopeSnapshot { config: self.engine.config.clone(), store: self.store.clone(), module: addr.module.clone(), binding, cwd: self.engine.cwd.clone() }
+    }
+
+    fn apply_instance_fut(&mut self, provider: &Arc<dyn Provider>, rc: &ResourceConfig, schema: &BlockSchema, addr: AbsResourceInstance, config: Value) -> Option<Fut> {
         let plan = self.plan?;
         // A destroy plan only deletes; instances it does not name are left alone.
         if plan.destroy {
@@ -715,31 +504,18 @@ impl<'e> Walker<'e> {
                 .boxed(),
             );
         }
-        if !matches!(
-            kind,
-            Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
-        ) {
+        if !matches!(kind, Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete) {
             return None;
         }
         // Delete-then-create already deleted the old object; create-then-delete keeps it
         // deposed until its Destroy node runs.
-        let prior = if kind == Action::Update {
-            self.state
-                .instance(&addr)
-                .map(|o| retype(&o.attributes, schema))
-        } else {
-            None
-        };
+        let prior = if kind == Action::Update { self.state.instance(&addr).map(|o| retype(&o.attributes, schema)) } else { None };
         if kind == Action::CreateThenDelete {
             if let Some(old) = self.state.instance(&addr).cloned() {
                 self.deposed.insert(addr.clone(), old);
             }
         }
-        let identity = ObjectIdentity {
-            lineage: self.state.lineage.clone(),
-            address: addr.to_string(),
-            token: uuid::Uuid::new_v4().to_string(),
-        };
+        let identity = ObjectIdentity { lineage: self.state.lineage.clone(), address: addr.to_string(), token: uuid::Uuid::new_v4().to_string() };
         // Crash safety: a create that makes something outside terrane is first recorded
         // as an intent in the state on disk, so that a crash at any point leaves a trace
         // that the next run resolves with `recover`.
@@ -754,6 +530,8 @@ impl<'e> Walker<'e> {
             wait = Some(self.add_intent(intent));
         }
         let ic = rc.lifecycle.ignore_changes.clone();
+        // Creation-time provisioners run after a create (not an update), as in Terraform.
+        let provisioners = (kind != Action::Update && rc.provisioners.iter().any(|p| !p.when_destroy)).then(|| (rc.provisioners.clone(), rc.connection.clone(), self.snapshot(&addr), schema.clone()));
         Some(
             async move {
                 let mut o = outcome(addr, config.clone(), OutcomeKind::Apply);
@@ -786,6 +564,14 @@ impl<'e> Walker<'e> {
                 }
                 let ar = p.apply_change(ApplyRequest { type_name: &ty, prior: prior.as_ref(), planned: Some(&pr.planned), config: &cfg, identity: &identity }).await;
                 o.diags.extend(ar.diags);
+                if let (Some((provs, conn, snap, schema)), Some(new), false) = (provisioners, &ar.new_state, o.diags.iter().any(|d| d.error)) {
+                    let self_value = mark_sensitive(retype(new, &schema), &schema, Some(&o.config));
+                    let (prepared, d) = crate::provision::prepare(&provs, conn.as_ref(), &snap.scope(self_value), false);
+                    o.spanned.extend(d);
+                    if !o.spanned.has_errors() {
+                        o.spanned.extend(crate::provision::run(&o.addr.to_string(), prepared).await);
+                    }
+                }
                 o.new_state = Some(ar.new_state);
                 o
             }
@@ -794,29 +580,14 @@ impl<'e> Walker<'e> {
     }
 
     pub(super) fn prepare_destroy(&mut self, m: &ModulePath, r: &Resource) -> Result<Vec<Fut>, ()> {
-        let Some(plan) = self.plan else {
-            return Ok(Vec::new());
-        };
-        let rc = self
-            .engine
-            .config
-            .descendant(m)
-            .and_then(|c| c.module.resources.get(r))
-            .cloned();
+        let Some(plan) = self.plan else { return Ok(Vec::new()) };
+        let rc = self.engine.config.descendant(m).and_then(|c| c.module.resources.get(r)).cloned();
         let (provider, _) = self.provider_for(m, rc.as_ref(), r);
         let Some(provider) = provider else {
-            self.diags.push(Diagnostic::error(
-                "Provider not available",
-                format!(
-                    "Cannot delete {r}: no provider \"{}\" is configured.",
-                    r.implied_provider()
-                ),
-            ));
+            self.diags.push(Diagnostic::error("Provider not available", format!("Cannot delete {r}: no provider \"{}\" is configured.", r.implied_provider())));
             return Err(());
         };
-        let Some(schema) = self.schema_of(&Some(provider.clone()), r) else {
-            return Err(());
-        };
+        let Some(schema) = self.schema_of(&Some(provider.clone()), r) else { return Err(()) };
         let mut futs: Vec<Fut> = Vec::new();
         for c in &plan.changes {
             if c.addr.module.static_path() != *m || c.addr.resource != *r {
@@ -832,23 +603,31 @@ impl<'e> Walker<'e> {
             let p = provider.clone();
             let ty = r.type_.clone();
             let addr = c.addr.clone();
-            let identity = ObjectIdentity {
-                lineage: self.state.lineage.clone(),
-                address: addr.to_string(),
-                token: String::new(),
-            };
+            let identity = ObjectIdentity { lineage: self.state.lineage.clone(), address: addr.to_string(), token: String::new() };
+            // Destroy-time provisioners, evaluated now with `self` the object being
+            // destroyed (they run only while their resource is still configured).
+            let mut pre_diags = Diagnostics::new();
+            let mut destroy_provs = Vec::new();
+            if let Some(rc) = rc.as_ref().filter(|rc| rc.provisioners.iter().any(|p| p.when_destroy)) {
+                let mut sc = self.scope(&addr.module, instance_binding(&addr.key));
+                sc.self_value = Some(mark_sensitive(prior.clone(), &schema, None));
+                let (prepared, d) = crate::provision::prepare(&rc.provisioners, rc.connection.as_ref(), &sc, true);
+                destroy_provs = prepared;
+                pre_diags = d;
+            }
             futs.push(
                 async move {
                     let mut o = outcome(addr, Value::null(), OutcomeKind::Destroy);
-                    let ar = p
-                        .apply_change(ApplyRequest {
-                            type_name: &ty,
-                            prior: Some(&prior),
-                            planned: None,
-                            config: &Value::null(),
-                            identity: &identity,
-                        })
-                        .await;
+                    o.spanned = pre_diags;
+                    if !o.spanned.has_errors() && !destroy_provs.is_empty() {
+                        o.spanned.extend(crate::provision::run(&o.addr.to_string(), destroy_provs).await);
+                    }
+                    if o.spanned.has_errors() {
+                        // The object stays: a failed destroy-time provisioner stops its deletion.
+                        o.new_state = Some(Some(prior));
+                        return o;
+                    }
+                    let ar = p.apply_change(ApplyRequest { type_name: &ty, prior: Some(&prior), planned: None, config: &Value::null(), identity: &identity }).await;
                     o.diags = ar.diags;
                     o.new_state = Some(ar.new_state);
                     o
@@ -866,23 +645,17 @@ impl<'e> Walker<'e> {
             self.state.pending.retain(|p| &p.token != t);
             self.dirty = true;
         }
-        let Some(new_state) = &o.new_state else {
-            return;
-        };
-        let failed = o.diags.iter().any(|d| d.error);
-        let change = self
-            .plan
-            .and_then(|p| p.changes.iter().find(|c| c.addr == o.addr));
+        let Some(new_state) = &o.new_state else { return };
+        // A failed creation-time provisioner taints the new object, as in Terraform.
+        let failed = o.diags.iter().any(|d| d.error) || o.spanned.has_errors();
+        let change = self.plan.and_then(|p| p.changes.iter().find(|c| c.addr == o.addr));
         let provider = change.map(|c| c.provider.clone()).unwrap_or_default();
         match o.kind {
             OutcomeKind::Destroy => {
                 if failed {
                     return;
                 }
-                if change
-                    .map(|c| c.action == Action::CreateThenDelete)
-                    .unwrap_or(false)
-                {
+                if change.map(|c| c.action == Action::CreateThenDelete).unwrap_or(false) {
                     self.deposed.remove(&o.addr);
                 } else {
                     self.state.set_instance(&o.addr, &provider, None);
@@ -894,21 +667,11 @@ impl<'e> Walker<'e> {
                 let Node::Resource(m, r) = node else { return };
                 match new_state {
                     Some(v) => {
-                        let cbd = self
-                            .engine
-                            .config
-                            .descendant(m)
-                            .and_then(|c| c.module.resources.get(r))
-                            .map(|c| c.lifecycle.create_before_destroy)
-                            .unwrap_or(false);
+                        let cbd = self.engine.config.descendant(m).and_then(|c| c.module.resources.get(r)).map(|c| c.lifecycle.create_before_destroy).unwrap_or(false);
                         let obj = InstanceObject {
                             // A partial object from a failed create is kept, tainted, so that
                             // it is not lost.
-                            status: if failed {
-                                ObjectStatus::Tainted
-                            } else {
-                                ObjectStatus::Ready
-                            },
+                            status: if failed { ObjectStatus::Tainted } else { ObjectStatus::Ready },
                             schema_version: 0,
                             attributes: v.clone().deep_unmark(),
                             dependencies: self.resource_deps(m, r),
@@ -935,12 +698,8 @@ impl<'e> Walker<'e> {
     /// The resources a resource depends on (directly or through locals, variables,
     /// outputs and module calls), recorded in state to order later deletions.
     fn resource_deps(&self, m: &ModulePath, r: &Resource) -> Vec<AbsResource> {
-        let Some(g) = self.graph_for_deps else {
-            return Vec::new();
-        };
-        let Some(start) = g.graph.get(&Node::Resource(m.clone(), r.clone())) else {
-            return Vec::new();
-        };
+        let Some(g) = self.graph_for_deps else { return Vec::new() };
+        let Some(start) = g.graph.get(&Node::Resource(m.clone(), r.clone())) else { return Vec::new() };
         let mut out = std::collections::BTreeSet::new();
         let mut seen = std::collections::HashSet::new();
         let mut stack: Vec<_> = g.graph.dependencies(start).collect();
@@ -951,24 +710,24 @@ impl<'e> Walker<'e> {
             match g.graph.node(n) {
                 Node::Resource(dm, dr) => {
                     // Recorded by static module path (keys do not matter for ordering).
-                    let module = ModuleInstance(
-                        dm.0.iter()
-                            .map(|n| ModuleStep {
-                                name: n.clone(),
-                                key: InstanceKey::None,
-                            })
-                            .collect(),
-                    );
-                    out.insert(AbsResource {
-                        module,
-                        resource: dr.clone(),
-                    });
+                    let module = ModuleInstance(dm.0.iter().map(|n| ModuleStep { name: n.clone(), key: InstanceKey::None }).collect());
+                    out.insert(AbsResource { module, resource: dr.clone() });
                 }
                 Node::Provider(..) => {}
                 _ => stack.extend(g.graph.dependencies(n)),
             }
         }
         out.into_iter().collect()
+    }
+}
+
+/// `count.index` or `each.key` of an instance being destroyed (`each.value` is not
+/// available to destroy-time provisioners, as in Terraform).
+fn instance_binding(key: &InstanceKey) -> Binding {
+    match key {
+        InstanceKey::Int(i) => Binding { count: Some(*i), each: None },
+        InstanceKey::Str(k) => Binding { count: None, each: Some((Value::String(k.clone()), Value::null())) },
+        InstanceKey::None => Binding::default(),
     }
 }
 

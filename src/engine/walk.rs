@@ -45,6 +45,8 @@ pub struct Outcome {
     /// Apply result.
     pub new_state: Option<Option<Value>>,
     pub diags: Vec<ProviderDiag>,
+    /// Diagnostics that already carry a span (provisioner failures).
+    pub spanned: Diagnostics,
     pub kind: OutcomeKind,
     /// The token of the create intent this outcome settles (apply: recorded before the
     /// create; plan: a pending intent from an interrupted apply, looked up by `recover`).
@@ -110,13 +112,7 @@ pub struct Walker<'e> {
 type Fut = futures::future::BoxFuture<'static, Outcome>;
 
 impl<'e> Walker<'e> {
-    pub fn new(
-        engine: &'e Engine,
-        mode: Mode,
-        vars: &'e InputVars,
-        state: State,
-        parallelism: usize,
-    ) -> Walker<'e> {
+    pub fn new(engine: &'e Engine, mode: Mode, vars: &'e InputVars, state: State, parallelism: usize) -> Walker<'e> {
         Walker {
             engine,
             mode,
@@ -170,14 +166,8 @@ impl<'e> Walker<'e> {
     pub async fn walk(&mut self, g: &EngineGraph) {
         let graph = &g.graph;
         let n = graph.len();
-        let mut remaining: Vec<usize> = (0..n)
-            .map(|i| graph.dependencies(NodeIndex::new(i)).count())
-            .collect();
-        let mut ready: std::collections::BTreeSet<(Node, NodeIndex)> = graph
-            .indices()
-            .filter(|i| remaining[i.index()] == 0)
-            .map(|i| (graph.node(i).clone(), i))
-            .collect();
+        let mut remaining: Vec<usize> = (0..n).map(|i| graph.dependencies(NodeIndex::new(i)).count()).collect();
+        let mut ready: std::collections::BTreeSet<(Node, NodeIndex)> = graph.indices().filter(|i| remaining[i.index()] == 0).map(|i| (graph.node(i).clone(), i)).collect();
         let mut skip_reason: HashMap<NodeIndex, String> = HashMap::new();
         let sem = Arc::new(Semaphore::new(self.parallelism));
         let mut tasks: JoinSet<(NodeIndex, Outcome)> = JoinSet::new();
@@ -189,9 +179,7 @@ impl<'e> Walker<'e> {
                 // After a first interrupt nothing new starts; what runs may finish.
                 if *self.interrupt.borrow() >= 1 && self.mode != Mode::Validate {
                     self.interrupted = self.interrupted.max(1);
-                    skip_reason
-                        .entry(idx)
-                        .or_insert_with(|| "the run was interrupted".to_string());
+                    skip_reason.entry(idx).or_insert_with(|| "the run was interrupted".to_string());
                 }
                 let ok = if let Some(reason) = skip_reason.get(&idx) {
                     self.skipped.push((node.to_string(), reason.clone()));
@@ -227,8 +215,7 @@ impl<'e> Walker<'e> {
             let res = loop {
                 // Results recorded but not yet written are written within the write
                 // interval even while every running call is slow.
-                let flush_at =
-                    tokio::time::Instant::from_std(self.last_write) + self.write_interval();
+                let flush_at = tokio::time::Instant::from_std(self.last_write) + self.write_interval();
                 tokio::select! {
                     res = tasks.join_next() => break Some(res),
                     _ = wait_for_level(&mut interrupt, 2) => break None,
@@ -247,10 +234,7 @@ impl<'e> Walker<'e> {
             let (idx, outcome) = match res {
                 Ok(x) => x,
                 Err(e) => {
-                    self.diags.push(Diagnostic::error(
-                        "Internal error",
-                        format!("A provider task failed: {e}"),
-                    ));
+                    self.diags.push(Diagnostic::error("Internal error", format!("A provider task failed: {e}")));
                     continue;
                 }
             };
@@ -283,18 +267,13 @@ impl<'e> Walker<'e> {
         if !force && self.last_write.elapsed() < self.write_interval() {
             return true;
         }
-        let Some(b) = self.backend.clone() else {
-            return true;
-        };
+        let Some(b) = self.backend.clone() else { return true };
         self.state.serial += 1;
         let started = std::time::Instant::now();
         let ok = match b.write(&self.state).await {
             Ok(()) => true,
             Err(e) => {
-                self.diags.push(Diagnostic::error(
-                    "Failed to persist state",
-                    format!("Writing the state to {} failed: {e}.", b.describe()),
-                ));
+                self.diags.push(Diagnostic::error("Failed to persist state", format!("Writing the state to {} failed: {e}.", b.describe())));
                 false
             }
         };
@@ -311,10 +290,7 @@ impl<'e> Walker<'e> {
 
     /// Registers a create intent in the state; the returned receiver tells the create
     /// when the intent is durable (see `intent_durable`).
-    pub(super) fn add_intent(
-        &mut self,
-        intent: crate::state::PendingCreate,
-    ) -> (u64, tokio::sync::watch::Receiver<(u64, bool)>) {
+    pub(super) fn add_intent(&mut self, intent: crate::state::PendingCreate) -> (u64, tokio::sync::watch::Receiver<(u64, bool)>) {
         self.state.pending.push(intent);
         self.intent_gen += 1;
         self.dirty = true;
@@ -345,10 +321,7 @@ impl<'e> Walker<'e> {
         ready: &mut std::collections::BTreeSet<(Node, NodeIndex)>,
     ) {
         if !ok {
-            let why = skip_reason
-                .get(&idx)
-                .cloned()
-                .unwrap_or_else(|| format!("{} failed", graph.node(idx)));
+            let why = skip_reason.get(&idx).cloned().unwrap_or_else(|| format!("{} failed", graph.node(idx)));
             for d in graph.dependents(idx) {
                 skip_reason.entry(d).or_insert_with(|| why.clone());
             }
@@ -380,13 +353,7 @@ impl<'e> Walker<'e> {
         match node {
             Node::Variable(m, name) => self.variable_node(m, name),
             Node::Local(m, name) => {
-                let Some(l) = self
-                    .cfg()
-                    .descendant(m)
-                    .and_then(|c| c.module.locals.get(name))
-                else {
-                    return Ok(());
-                };
+                let Some(l) = self.cfg().descendant(m).and_then(|c| c.module.locals.get(name)) else { return Ok(()) };
                 for mi in self.store.instances_of(m) {
                     match eval(&l.expr, &self.scope(&mi, Binding::default())) {
                         Ok(v) => {
@@ -403,11 +370,9 @@ impl<'e> Walker<'e> {
             Node::Destroy(..) => {
                 for o in outcomes {
                     for d in o.diags.iter().filter(|d| d.error) {
-                        self.diags.push(Diagnostic::error(
-                            d.summary.clone(),
-                            format!("{}: {}", o.addr, d.detail),
-                        ));
+                        self.diags.push(Diagnostic::error(d.summary.clone(), format!("{}: {}", o.addr, d.detail)));
                     }
+                    self.diags.extend(o.spanned);
                 }
             }
         }
@@ -421,19 +386,13 @@ impl<'e> Walker<'e> {
     fn variable_node(&mut self, m: &ModulePath, name: &str) {
         let cfg = self.cfg();
         let Some(c) = cfg.descendant(m) else { return };
-        let Some(var) = c.module.variables.get(name) else {
-            return;
-        };
+        let Some(var) = c.module.variables.get(name) else { return };
         let constraint = match &var.type_expr {
             Some(te) => match typeexpr::parse_type_constraint(&te.expr) {
                 Ok(t) => t,
                 Err(e) => {
-                    let span = e
-                        .span
-                        .map(|r| Span::new(&te.file, r))
-                        .unwrap_or_else(|| te.span());
-                    self.diags
-                        .push(Diagnostic::error(e.summary, e.detail).with_span(span));
+                    let span = e.span.map(|r| Span::new(&te.file, r)).unwrap_or_else(|| te.span());
+                    self.diags.push(Diagnostic::error(e.summary, e.detail).with_span(span));
                     return;
                 }
             },
@@ -451,9 +410,7 @@ impl<'e> Walker<'e> {
                         match &iv.value {
                             InputValue::Value(v) => Some(v.clone()),
                             InputValue::Raw(s) => {
-                                if constraint.ty().is_primitive()
-                                    || *constraint.ty() == Type::Dynamic && !looks_like_expr(s)
-                                {
+                                if constraint.ty().is_primitive() || *constraint.ty() == Type::Dynamic && !looks_like_expr(s) {
                                     Some(Value::String(s.clone()))
                                 } else {
                                     match parse_raw_expr(s, &iv.source, &self.engine.cwd) {
@@ -470,19 +427,12 @@ impl<'e> Walker<'e> {
                     None => None,
                 }
             } else {
-                let call = cfg
-                    .descendant(&ModulePath(m.0[..m.0.len() - 1].to_vec()))
-                    .and_then(|p| p.module.module_calls.get(&m.0[m.0.len() - 1]));
+                let call = cfg.descendant(&ModulePath(m.0[..m.0.len() - 1].to_vec())).and_then(|p| p.module.module_calls.get(&m.0[m.0.len() - 1]));
                 match call.and_then(|c| c.inputs.iter().find(|i| i.name == name)) {
                     Some(input) => {
                         span = input.expr.span();
                         let parent = mi.parent().unwrap_or_default();
-                        let binding = self
-                            .store
-                            .call_bindings
-                            .get(&mi)
-                            .cloned()
-                            .unwrap_or_default();
+                        let binding = self.store.call_bindings.get(&mi).cloned().unwrap_or_default();
                         match eval(&input.expr, &self.scope(&parent, binding)) {
                             Ok(v) => Some(v),
                             Err(d) => {
@@ -528,27 +478,16 @@ impl<'e> Walker<'e> {
                 }
             };
             let value = value.with_mark(var.sensitive);
-            self.store
-                .vars
-                .insert((mi.clone(), name.to_string()), value);
+            self.store.vars.insert((mi.clone(), name.to_string()), value);
             for v in &var.validations {
                 let scope = self.scope(&mi, Binding::default());
                 match eval(&v.condition, &scope) {
                     Ok(c) if c.as_bool() == Some(false) => {
-                        let msg = eval(&v.error_message, &scope)
-                            .ok()
-                            .and_then(|m| m.as_str().map(|s| s.to_string()))
-                            .unwrap_or_else(|| "The value is not valid.".into());
+                        let msg = eval(&v.error_message, &scope).ok().and_then(|m| m.as_str().map(|s| s.to_string())).unwrap_or_else(|| "The value is not valid.".into());
                         self.diags.push(
-                            Diagnostic::error(
-                                "Invalid value for variable",
-                                format!(
-                                    "{msg}\n\nThis was checked by the validation rule at {}.",
-                                    v.condition.span().location()
-                                ),
-                            )
-                            .with_span(span.clone())
-                            .with_related(v.condition.span(), "validation rule"),
+                            Diagnostic::error("Invalid value for variable", format!("{msg}\n\nThis was checked by the validation rule at {}.", v.condition.span().location()))
+                                .with_span(span.clone())
+                                .with_related(v.condition.span(), "validation rule"),
                         );
                     }
                     Ok(_) => {}
@@ -559,18 +498,10 @@ impl<'e> Walker<'e> {
     }
 
     fn module_call_node(&mut self, m: &ModulePath, name: &str) {
-        let Some(call) = self
-            .cfg()
-            .descendant(m)
-            .and_then(|c| c.module.module_calls.get(name))
-        else {
-            return;
-        };
+        let Some(call) = self.cfg().descendant(m).and_then(|c| c.module.module_calls.get(name)) else { return };
         let mut children = Vec::new();
         for mi in self.store.instances_of(m) {
-            let Some(exp) = self.expansion(&mi, call.count.as_ref(), call.for_each.as_ref()) else {
-                continue;
-            };
+            let Some(exp) = self.expansion(&mi, call.count.as_ref(), call.for_each.as_ref()) else { continue };
             for k in exp.keys() {
                 let ci = mi.child(name, k.clone());
                 self.store.call_bindings.insert(ci.clone(), exp.binding(&k));
@@ -582,12 +513,7 @@ impl<'e> Walker<'e> {
     }
 
     /// Evaluates count/for_each. None (with a diagnostic) when invalid or unknown.
-    pub(super) fn expansion(
-        &mut self,
-        mi: &ModuleInstance,
-        count: Option<&Expr>,
-        for_each: Option<&Expr>,
-    ) -> Option<Expansion> {
+    pub(super) fn expansion(&mut self, mi: &ModuleInstance, count: Option<&Expr>, for_each: Option<&Expr>) -> Option<Expansion> {
         if let Some(c) = count {
             let v = match eval(c, &self.scope(mi, Binding::default())) {
                 Ok(v) => v,
@@ -607,10 +533,7 @@ impl<'e> Walker<'e> {
                 );
                 return None;
             }
-            let n = crate::lang::convert::convert(&v, &Type::Number)
-                .ok()
-                .and_then(|n| n.as_number())
-                .and_then(|n| n.as_i64());
+            let n = crate::lang::convert::convert(&v, &Type::Number).ok().and_then(|n| n.as_number()).and_then(|n| n.as_i64());
             return match n {
                 Some(n) if n >= 0 => Some(Expansion::Count(n)),
                 _ => {
@@ -631,10 +554,7 @@ impl<'e> Walker<'e> {
                 }
             };
             if self.mode == Mode::Validate && !v.is_wholly_known() {
-                return Some(Expansion::ForEach(BTreeMap::from([(
-                    "validate".to_string(),
-                    Value::unknown(),
-                )])));
+                return Some(Expansion::ForEach(BTreeMap::from([("validate".to_string(), Value::unknown())])));
             }
             if v.contains_sensitive() {
                 self.diags.push(
@@ -683,21 +603,11 @@ impl<'e> Walker<'e> {
     }
 
     fn output_node(&mut self, m: &ModulePath, name: &str) {
-        let Some(o) = self
-            .cfg()
-            .descendant(m)
-            .and_then(|c| c.module.outputs.get(name))
-        else {
-            return;
-        };
+        let Some(o) = self.cfg().descendant(m).and_then(|c| c.module.outputs.get(name)) else { return };
         for mi in self.store.instances_of(m) {
             match eval(&o.value, &self.scope(&mi, Binding::default())) {
                 Ok(v) => {
-                    if m.is_root()
-                        && v.contains_sensitive()
-                        && !o.sensitive
-                        && !matches!(self.mode, Mode::Validate | Mode::Eval)
-                    {
+                    if m.is_root() && v.contains_sensitive() && !o.sensitive && !matches!(self.mode, Mode::Validate | Mode::Eval) {
                         self.diags.push(
                             Diagnostic::error("Output refers to sensitive values", "To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, terrane requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent.")
                                 .with_span(o.span.clone())
@@ -705,9 +615,7 @@ impl<'e> Walker<'e> {
                         );
                         continue;
                     }
-                    self.store
-                        .outputs
-                        .insert((mi, name.to_string()), v.with_mark(o.sensitive));
+                    self.store.outputs.insert((mi, name.to_string()), v.with_mark(o.sensitive));
                 }
                 Err(d) => self.diags.push(d),
             }
@@ -718,32 +626,14 @@ impl<'e> Walker<'e> {
     fn provider_node(&mut self, m: &ModulePath, key: &str) -> Result<(), ()> {
         let name = key.split('.').next().unwrap_or(key).to_string();
         // An unknown provider is reported once per resource type by `unknown_types`.
-        let Some(factory) = self.engine.registry.get(&name) else {
-            return Ok(());
-        };
+        let Some(factory) = self.engine.registry.get(&name) else { return Ok(()) };
         let provider = factory();
-        let cfg_block = self
-            .cfg()
-            .descendant(m)
-            .and_then(|c| c.module.providers.iter().find(|p| p.key() == key));
+        let cfg_block = self.cfg().descendant(m).and_then(|c| c.module.providers.iter().find(|p| p.key() == key));
         let config = match cfg_block {
             Some(pb) => {
-                let mi = self
-                    .store
-                    .instances_of(m)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default();
+                let mi = self.store.instances_of(m).into_iter().next().unwrap_or_default();
                 let mut d = Diagnostics::new();
-                let v = decode_body(
-                    &pb.body,
-                    &provider.schema().provider,
-                    &self.scope(&mi, Binding::default()),
-                    &[],
-                    &pb.span,
-                    &format!("the provider \"{name}\" configuration"),
-                    &mut d,
-                );
+                let v = decode_body(&pb.body, &provider.schema().provider, &self.scope(&mi, Binding::default()), &[], &pb.span, &format!("the provider \"{name}\" configuration"), &mut d);
                 let bad = d.has_errors();
                 self.diags.extend(d);
                 if bad {
@@ -756,15 +646,7 @@ impl<'e> Walker<'e> {
                     self.diags.push(Diagnostic::error("Provider configuration not present", format!("No provider configuration {key} exists in {}. An aliased provider must be declared or passed in with `providers`.", if m.is_root() { "the root module".into() } else { m.to_string() })));
                     return Err(());
                 }
-                Value::Object(
-                    provider
-                        .schema()
-                        .provider
-                        .attributes
-                        .iter()
-                        .map(|(k, a)| (k.clone(), Value::Null(a.ty.clone())))
-                        .collect(),
-                )
+                Value::Object(provider.schema().provider.attributes.iter().map(|(k, a)| (k.clone(), Value::Null(a.ty.clone()))).collect())
             }
         };
         if !matches!(self.mode, Mode::Validate | Mode::Eval) {
@@ -772,43 +654,18 @@ impl<'e> Walker<'e> {
             // configure locally without network round trips.
             let pd = futures::executor::block_on(provider.configure(&config.deep_unmark()));
             if let Some(e) = pd.iter().find(|d| d.error) {
-                self.diags.push(
-                    Diagnostic::error(
-                        e.summary.clone(),
-                        format!("Configuring provider \"{key}\": {}", e.detail),
-                    )
-                    .with_opt_span(cfg_block.map(|p| p.span.clone())),
-                );
+                self.diags.push(Diagnostic::error(e.summary.clone(), format!("Configuring provider \"{key}\": {}", e.detail)).with_opt_span(cfg_block.map(|p| p.span.clone())));
                 return Err(());
             }
         }
-        self.store
-            .providers
-            .insert((m.clone(), key.to_string()), provider);
+        self.store.providers.insert((m.clone(), key.to_string()), provider);
         Ok(())
     }
 
-    pub(super) fn provider_for(
-        &self,
-        m: &ModulePath,
-        rc: Option<&ResourceConfig>,
-        r: &Resource,
-    ) -> (Option<Arc<dyn Provider>>, String) {
-        let pref = rc
-            .map(|c| c.provider_ref())
-            .unwrap_or_else(|| crate::config::ProviderRef {
-                name: r.implied_provider().into(),
-                alias: None,
-            });
-        let (pm, pk) = if self.cfg().descendant(m).is_some() {
-            resolve_provider(self.cfg(), m, &pref)
-        } else {
-            (ModulePath::root(), pref.key())
-        };
-        (
-            self.store.providers.get(&(pm.clone(), pk.clone())).cloned(),
-            provider_addr_string(&pm, &pk),
-        )
+    pub(super) fn provider_for(&self, m: &ModulePath, rc: Option<&ResourceConfig>, r: &Resource) -> (Option<Arc<dyn Provider>>, String) {
+        let pref = rc.map(|c| c.provider_ref()).unwrap_or_else(|| crate::config::ProviderRef { name: r.implied_provider().into(), alias: None });
+        let (pm, pk) = if self.cfg().descendant(m).is_some() { resolve_provider(self.cfg(), m, &pref) } else { (ModulePath::root(), pref.key()) };
+        (self.store.providers.get(&(pm.clone(), pk.clone())).cloned(), provider_addr_string(&pm, &pk))
     }
 }
 
@@ -820,16 +677,8 @@ fn looks_like_expr(s: &str) -> bool {
 /// Parses a `-var` value as an expression (for non-string variables).
 fn parse_raw_expr(s: &str, source: &str, cwd: &std::path::Path) -> Result<Value, Diagnostic> {
     let file = crate::diag::SourceFile::new(format!("<value for {source}>"), s);
-    let expr = hcl_edit::parser::parse_expr(s).map_err(|e| {
-        Diagnostic::error(
-            "Invalid expression for variable value",
-            format!(
-                "The value given by {source} could not be parsed: {}",
-                e.message()
-            ),
-        )
-        .with_span(Span::new(&file, 0..s.len()))
-    })?;
+    let expr = hcl_edit::parser::parse_expr(s)
+        .map_err(|e| Diagnostic::error("Invalid expression for variable value", format!("The value given by {source} could not be parsed: {}", e.message())).with_span(Span::new(&file, 0..s.len())))?;
     eval(&Expr { file, expr }, &NoRefs { cwd })
 }
 
@@ -838,21 +687,11 @@ struct NoRefs<'a> {
 }
 
 impl crate::lang::eval::Scope for NoRefs<'_> {
-    fn resolve(
-        &self,
-        _root: &crate::lang::eval::RefRoot,
-        span: &Span,
-    ) -> Result<Value, Diagnostic> {
-        Err(
-            Diagnostic::error("Variables not allowed", "Variables may not be used here.")
-                .with_span(span.clone()),
-        )
+    fn resolve(&self, _root: &crate::lang::eval::RefRoot, span: &Span) -> Result<Value, Diagnostic> {
+        Err(Diagnostic::error("Variables not allowed", "Variables may not be used here.").with_span(span.clone()))
     }
     fn func_ctx(&self) -> crate::lang::funcs::FuncCtx<'_> {
-        crate::lang::funcs::FuncCtx {
-            cwd: self.cwd,
-            impure_unknown: false,
-        }
+        crate::lang::funcs::FuncCtx { cwd: self.cwd, impure_unknown: false }
     }
 }
 
@@ -880,10 +719,7 @@ async fn wait_for_level(rx: &mut tokio::sync::watch::Receiver<u8>, level: u8) {
 
 /// Waits until the create intent of generation `gen` is in the state on disk. False when
 /// writing the state failed: the create must not happen, since it could be lost.
-pub(super) async fn intent_durable(
-    rx: &mut tokio::sync::watch::Receiver<(u64, bool)>,
-    gen: u64,
-) -> bool {
+pub(super) async fn intent_durable(rx: &mut tokio::sync::watch::Receiver<(u64, bool)>, gen: u64) -> bool {
     match rx.wait_for(|(g, failed)| *g >= gen || *failed).await {
         Ok(v) => v.0 >= gen,
         Err(_) => false,

@@ -27,10 +27,7 @@ impl<N: Clone + Eq + Hash + Display + Ord> Default for Graph<N> {
 
 impl<N: Clone + Eq + Hash + Display + Ord> Graph<N> {
     pub fn new() -> Self {
-        Graph {
-            g: DiGraph::new(),
-            index: HashMap::new(),
-        }
+        Graph { g: DiGraph::new(), index: HashMap::new() }
     }
 
     /// Adds a node (idempotent) and returns its index.
@@ -90,10 +87,7 @@ impl<N: Clone + Eq + Hash + Display + Ord> Graph<N> {
             }
             // Walk one cycle through the component, starting from its smallest node.
             let members: std::collections::HashSet<NodeIndex> = scc.iter().copied().collect();
-            let start = *scc
-                .iter()
-                .min_by(|a, b| self.g[**a].cmp(&self.g[**b]))
-                .unwrap_or(&scc[0]);
+            let start = *scc.iter().min_by(|a, b| self.g[**a].cmp(&self.g[**b])).unwrap_or(&scc[0]);
             let mut path = vec![start];
             let mut edges = Vec::new();
             let mut seen = std::collections::HashSet::new();
@@ -109,11 +103,7 @@ impl<N: Clone + Eq + Hash + Display + Ord> Graph<N> {
                     }
                 }
                 if next.is_none() {
-                    let mut cands: Vec<_> = self
-                        .g
-                        .edges(cur)
-                        .filter(|e| members.contains(&e.target()) && !seen.contains(&e.target()))
-                        .collect();
+                    let mut cands: Vec<_> = self.g.edges(cur).filter(|e| members.contains(&e.target()) && !seen.contains(&e.target())).collect();
                     cands.sort_by(|a, b| self.g[a.target()].cmp(&self.g[b.target()]));
                     next = cands.first().map(|e| (e.target(), e.weight().clone()));
                 }
@@ -126,11 +116,7 @@ impl<N: Clone + Eq + Hash + Display + Ord> Graph<N> {
                 path.push(n);
                 cur = n;
             }
-            let names: Vec<String> = path
-                .iter()
-                .map(|i| self.g[*i].to_string())
-                .chain(std::iter::once(self.g[start].to_string()))
-                .collect();
+            let names: Vec<String> = path.iter().map(|i| self.g[*i].to_string()).chain(std::iter::once(self.g[start].to_string())).collect();
             let mut d = Diagnostic::error("Cycle", format!("A dependency cycle was found: {}. Each of these refers to the next, so none can be evaluated first.", names.join(" → ")))
                 .with_help("Break the cycle by removing one of the references listed below.");
             for (i, (from, to, span)) in edges.into_iter().enumerate() {
@@ -148,11 +134,7 @@ impl<N: Clone + Eq + Hash + Display + Ord> Graph<N> {
 
     /// Nodes with every dependency before its dependents. Only meaningful without cycles.
     pub fn topo_order(&self) -> Vec<NodeIndex> {
-        let mut indeg: Vec<usize> = self
-            .g
-            .node_indices()
-            .map(|n| self.dependencies(n).count())
-            .collect();
+        let mut indeg: Vec<usize> = self.g.node_indices().map(|n| self.dependencies(n).count()).collect();
         let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<(N, NodeIndex)>> = self
             .g
             .node_indices()
@@ -176,26 +158,11 @@ impl<N: Clone + Eq + Hash + Display + Ord> Graph<N> {
     pub fn dot(&self) -> String {
         let mut nodes: Vec<NodeIndex> = self.g.node_indices().collect();
         nodes.sort_by(|a, b| self.g[*a].cmp(&self.g[*b]));
-        let mut s = String::from(
-            "digraph {\n  compound = \"true\"\n  newrank = \"true\"\n  subgraph \"root\" {\n",
-        );
+        let mut s = String::from("digraph {\n  compound = \"true\"\n  newrank = \"true\"\n  subgraph \"root\" {\n");
         for n in &nodes {
-            s.push_str(&format!(
-                "    \"{}\" [label = \"{}\", shape = \"box\"]\n",
-                esc(&self.g[*n].to_string()),
-                esc(&self.g[*n].to_string())
-            ));
+            s.push_str(&format!("    \"{}\" [label = \"{}\", shape = \"box\"]\n", esc(&self.g[*n].to_string()), esc(&self.g[*n].to_string())));
         }
-        let mut edges: Vec<(String, String)> = self
-            .g
-            .edge_references()
-            .map(|e| {
-                (
-                    self.g[e.source()].to_string(),
-                    self.g[e.target()].to_string(),
-                )
-            })
-            .collect();
+        let mut edges: Vec<(String, String)> = self.g.edge_references().map(|e| (self.g[e.source()].to_string(), self.g[e.target()].to_string())).collect();
         edges.sort();
         for (a, b) in edges {
             s.push_str(&format!("    \"{}\" -> \"{}\"\n", esc(&a), esc(&b)));
@@ -222,11 +189,7 @@ mod tests {
         let c = g.add("c".into());
         g.depend(a, b, None);
         g.depend(b, c, None);
-        let order: Vec<String> = g
-            .topo_order()
-            .into_iter()
-            .map(|i| g.node(i).clone())
-            .collect();
+        let order: Vec<String> = g.topo_order().into_iter().map(|i| g.node(i).clone()).collect();
         assert_eq!(order, vec!["c", "b", "a"]);
         assert!(g.cycles().is_empty());
     }
@@ -241,11 +204,7 @@ mod tests {
         g.depend(b, a, Some(Span::new(&f, 29..36)));
         let c = g.cycles();
         assert_eq!(c.len(), 1);
-        assert!(
-            c[0].detail.contains("local.a → local.b → local.a"),
-            "{}",
-            c[0].detail
-        );
+        assert!(c[0].detail.contains("local.a → local.b → local.a"), "{}", c[0].detail);
         assert_eq!(c[0].span.as_ref().unwrap().text(), "local.b");
         assert_eq!(c[0].related.len(), 1);
         assert_eq!(c[0].related[0].0.text(), "local.a");

@@ -138,14 +138,11 @@ impl SavedPlan {
                     .iter()
                     .enumerate()
                     .map(|(i, a)| {
-                        let o = a
-                            .as_object()
-                            .ok_or_else(|| format!("plan.adopted[{i}]: expected an object"))?;
+                        let o = a.as_object().ok_or_else(|| format!("plan.adopted[{i}]: expected an object"))?;
                         Ok(crate::plan::AdoptedObject {
                             addr: parse_addr(get_str(o, "address")?)?,
                             provider: get_str(o, "provider")?.to_string(),
-                            value: decode_value(o.get("value").unwrap_or(&J::Null))
-                                .map_err(|e| format!("plan.adopted[{i}]: {e}"))?,
+                            value: decode_value(o.get("value").unwrap_or(&J::Null)).map_err(|e| format!("plan.adopted[{i}]: {e}"))?,
                         })
                     })
                     .collect::<Result<_, String>>()?,
@@ -154,11 +151,7 @@ impl SavedPlan {
                 None => Vec::new(),
                 Some(_) => get_arr(p, "resolved_intents")?
                     .iter()
-                    .map(|t| {
-                        t.as_str()
-                            .map(str::to_string)
-                            .ok_or_else(|| "plan.resolved_intents: expected strings".to_string())
-                    })
+                    .map(|t| t.as_str().map(str::to_string).ok_or_else(|| "plan.resolved_intents: expected strings".to_string()))
                     .collect::<Result<_, String>>()?,
             },
         };

@@ -56,9 +56,7 @@ pub enum ActionReason {
     /// Replace because the object is tainted.
     ReplaceBecauseTainted,
     /// Replace because of `replace_triggered_by` naming this reference.
-    ReplaceByTriggers {
-        trigger: String,
-    },
+    ReplaceByTriggers { trigger: String },
     /// Replace because `-replace=ADDR` asked for it.
     ReplaceByRequest,
     /// Delete because the resource is no longer in the configuration.
@@ -159,9 +157,7 @@ impl Plan {
     /// True when applying would change nothing (resources, outputs, or addresses moved
     /// by `moved` blocks, which apply records in the state).
     pub fn is_empty(&self) -> bool {
-        self.changes
-            .iter()
-            .all(|c| matches!(c.action, Action::NoOp) && c.moved_from.is_none())
+        self.changes.iter().all(|c| matches!(c.action, Action::NoOp) && c.moved_from.is_none())
             && self.resolved_intents.is_empty()
             && self.outputs.iter().all(|o| o.action == Action::NoOp)
     }

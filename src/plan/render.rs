@@ -54,6 +54,7 @@ pub fn render_plan_with_schemas<'s>(
         enabled: opts.color,
     };
     let mut out = String::new();
+    out.push_str(&recovered_section(plan, c));
 
     let drift = drift_section(plan, c, schema_for);
     let have_drift = !drift.is_empty();
@@ -151,6 +152,25 @@ pub fn render_plan_with_schemas<'s>(
             out.push('\n');
         }
     }
+    out
+}
+
+/// What the plan settled of an interrupted apply's create intents; empty when none.
+fn recovered_section(plan: &Plan, c: Colorize) -> String {
+    if plan.resolved_intents.is_empty() {
+        return String::new();
+    }
+    let mut out = c.color("\n[reset][bold][yellow]Recovered from an interrupted apply[reset]\n\n");
+    for a in &plan.adopted {
+        out.push_str(&format!("  # {} was created by an interrupted apply; it is adopted into the state\n", a.addr));
+    }
+    let dropped = plan.resolved_intents.len() - plan.adopted.len();
+    if dropped > 0 {
+        out.push_str(&format!("  # {dropped} interrupted create(s) never made an object; their intents are dropped\n"));
+    }
+    out.push('\n');
+    out.push_str(&word_wrap("Applying this plan records this in the state, with the changes below."));
+    out.push('\n');
     out
 }
 

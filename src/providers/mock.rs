@@ -452,12 +452,7 @@ impl Provider for MockProvider {
             let mut i = self.lock();
             i.calls.push(format!("apply {what}"));
             i.events.push(format!("begin apply {what}"));
-            (
-                i.apply_delay,
-                i.after_apply_delay,
-                i.apply_hook.clone(),
-                i.fail_names.contains(&subject),
-            )
+            (i.apply_delay, i.after_apply_delay, i.apply_hook.clone(), i.fail_names.contains(&subject))
         };
         if let Some(h) = hook {
             h(action, req.identity);

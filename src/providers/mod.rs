@@ -34,37 +34,16 @@ pub struct AttributeSchema {
 
 impl AttributeSchema {
     pub fn required(ty: Type) -> Self {
-        AttributeSchema {
-            ty,
-            description: String::new(),
-            required: true,
-            optional: false,
-            computed: false,
-            force_new: false,
-            sensitive: false,
-        }
+        AttributeSchema { ty, description: String::new(), required: true, optional: false, computed: false, force_new: false, sensitive: false }
     }
     pub fn optional(ty: Type) -> Self {
-        AttributeSchema {
-            required: false,
-            optional: true,
-            ..Self::required(ty)
-        }
+        AttributeSchema { required: false, optional: true, ..Self::required(ty) }
     }
     pub fn computed(ty: Type) -> Self {
-        AttributeSchema {
-            required: false,
-            computed: true,
-            ..Self::required(ty)
-        }
+        AttributeSchema { required: false, computed: true, ..Self::required(ty) }
     }
     pub fn optional_computed(ty: Type) -> Self {
-        AttributeSchema {
-            required: false,
-            optional: true,
-            computed: true,
-            ..Self::required(ty)
-        }
+        AttributeSchema { required: false, optional: true, computed: true, ..Self::required(ty) }
     }
     pub fn force_new(mut self) -> Self {
         self.force_new = true;
@@ -120,11 +99,7 @@ impl BlockSchema {
     }
     /// The object type of a value conforming to this schema.
     pub fn value_type(&self) -> Type {
-        let mut m: BTreeMap<String, Type> = self
-            .attributes
-            .iter()
-            .map(|(k, a)| (k.clone(), a.ty.clone()))
-            .collect();
+        let mut m: BTreeMap<String, Type> = self.attributes.iter().map(|(k, a)| (k.clone(), a.ty.clone())).collect();
         for (k, b) in &self.blocks {
             let inner = b.block.value_type();
             m.insert(
@@ -168,10 +143,7 @@ pub enum PathStep {
 pub type AttrPath = Vec<PathStep>;
 
 pub fn attr_path(names: &[&str]) -> AttrPath {
-    names
-        .iter()
-        .map(|n| PathStep::Attr(n.to_string()))
-        .collect()
+    names.iter().map(|n| PathStep::Attr(n.to_string())).collect()
 }
 
 /// A problem reported by a provider, located by attribute path rather than by span.
@@ -185,18 +157,10 @@ pub struct ProviderDiag {
 
 impl ProviderDiag {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        ProviderDiag {
-            error: true,
-            summary: summary.into(),
-            detail: detail.into(),
-            path: None,
-        }
+        ProviderDiag { error: true, summary: summary.into(), detail: detail.into(), path: None }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        ProviderDiag {
-            error: false,
-            ..Self::error(summary, detail)
-        }
+        ProviderDiag { error: false, ..Self::error(summary, detail) }
     }
     pub fn at(mut self, path: AttrPath) -> Self {
         self.path = Some(path);
@@ -299,10 +263,7 @@ pub trait Provider: Send + Sync {
     async fn import(&self, type_name: &str, _id: &str) -> ImportResponse {
         ImportResponse {
             state: None,
-            diags: vec![ProviderDiag::error(
-                "Import not supported",
-                format!("The resource type {type_name} cannot be imported."),
-            )],
+            diags: vec![ProviderDiag::error("Import not supported", format!("The resource type {type_name} cannot be imported."))],
         }
     }
 
@@ -310,10 +271,7 @@ pub trait Provider: Send + Sync {
     async fn read_data(&self, type_name: &str, _config: &Value) -> ReadResponse {
         ReadResponse {
             new_state: None,
-            diags: vec![ProviderDiag::error(
-                "Unsupported data source",
-                format!("No data source {type_name}."),
-            )],
+            diags: vec![ProviderDiag::error("Unsupported data source", format!("No data source {type_name}."))],
         }
     }
 
@@ -329,11 +287,7 @@ pub trait Provider: Send + Sync {
 
     /// After a crash: finds the object a create with this identity may have made. `None`
     /// means it was never created.
-    async fn recover(
-        &self,
-        _type_name: &str,
-        _identity: &ObjectIdentity,
-    ) -> Result<Option<Value>, ProviderDiags> {
+    async fn recover(&self, _type_name: &str, _identity: &ObjectIdentity) -> Result<Option<Value>, ProviderDiags> {
         Ok(None)
     }
 }
@@ -349,9 +303,7 @@ pub struct Registry {
 
 impl Registry {
     pub fn empty() -> Registry {
-        Registry {
-            factories: BTreeMap::new(),
-        }
+        Registry { factories: BTreeMap::new() }
     }
     /// All compiled-in providers.
     pub fn builtin() -> Registry {

@@ -1,8 +1,8 @@
 //! The local state backend: one state file on the local file system, its lock file and
 //! its kept earlier versions.
 //!
-//! Owns the files `<path>` (the state, mode 0600), `<path>.backup` (the version before the
-//! last write), `<path>.history/<serial>.tfstate` (every replaced version; directory mode
+//! Owns the files `<path>` (the state, mode 0600), `<path>.backup` (the version before the last
+//! run), `<path>.history/<serial>.tfstate` (every version replaced by a run; directory mode
 //! 0700) and `<path>.lock.info` (the lock, created with O_EXCL and holding the `LockInfo`
 //! JSON). Writes are atomic and durable: temp file in the same directory, fsync, rename,
 //! fsync of the directory. A stored state that cannot be parsed is never overwritten: the
@@ -19,6 +19,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::state::backend::{hostname, Backend, HistoryEntry, LockInfo, StateError};
@@ -34,6 +35,20 @@ const FILE_MODE: u32 = 0o600;
 pub struct LocalBackend {
     path: PathBuf,
     codec: StateCodec,
+    /// What this backend value (one command run; clones share it) last wrote: the
+    /// version before a run is kept once as backup and history, not every checkpoint an
+    /// apply writes as instances complete (which would fill the disk with near-identical
+    /// copies and make large applies quadratic).
+    run: Arc<Mutex<RunWrites>>,
+}
+
+#[derive(Debug, Default)]
+struct RunWrites {
+    /// The pre-run version has been kept.
+    kept: bool,
+    /// Lineage, serial, length and modification time of our last write: when the file
+    /// still matches, it is our own write and need not be read back and parsed.
+    last: Option<(String, u64, u64, SystemTime)>,
 }
 
 impl LocalBackend {
@@ -44,12 +59,13 @@ impl LocalBackend {
         LocalBackend {
             path,
             codec: StateCodec::plain(),
+            run: Arc::default(),
         }
     }
 
     /// A backend whose files are written and read through `codec` (encryption at rest).
     pub fn with_codec(path: PathBuf, codec: StateCodec) -> LocalBackend {
-        LocalBackend { path, codec }
+        LocalBackend { path, codec, run: Arc::default() }
     }
 
     /// The state file.
@@ -266,8 +282,28 @@ fn mtime_rfc3339(path: &Path) -> String {
 impl LocalBackend {
     fn write_blocking(&self, state: &State, force: bool) -> Result<(), StateError> {
         ensure_parent(&self.path)?;
-        let new_text = statefile::to_json(state);
         let new_bytes = self.codec.encode(state)?;
+        // A checkpoint over our own last write of this run: same lineage, a higher serial,
+        // nothing more to keep.
+        let mut run = self.run.lock().unwrap_or_else(|e| e.into_inner());
+        if let (false, true, Some((lineage, serial, len, mtime))) = (force, run.kept, &run.last) {
+            let unchanged = fs::metadata(&self.path).ok().is_some_and(|m| m.len() == *len && m.modified().ok() == Some(*mtime));
+            if unchanged && *lineage == state.lineage && state.serial > *serial {
+                replace_file(&self.path, &new_bytes, None)?;
+                run.last = own_write(&self.path, state);
+                return Ok(());
+            }
+        }
+        let r = self.write_checked(state, force, &new_bytes);
+        if r.is_ok() {
+            run.kept = true;
+            run.last = own_write(&self.path, state);
+        }
+        r
+    }
+
+    fn write_checked(&self, state: &State, force: bool, new_bytes: &[u8]) -> Result<(), StateError> {
+        let new_text = statefile::to_json(state);
         let old_text = read_text(&self.path)?.filter(|t| !t.trim().is_empty());
         if let (Some(old_text), true) = (&old_text, force) {
             // `state push -force`: whatever is there is kept as history, readable or not.
@@ -284,7 +320,7 @@ impl LocalBackend {
                 .codec
                 .decode(old_text.as_bytes(), &self.path.display().to_string())?
             else {
-                return replace_file(&self.path, &new_bytes, None);
+                return replace_file(&self.path, new_bytes, None);
             };
             if stored.lineage != state.lineage {
                 return Err(StateError::LineageMismatch {
@@ -310,7 +346,7 @@ impl LocalBackend {
             let old_mtime = fs::metadata(&self.path).and_then(|m| m.modified()).ok();
             self.keep_version(old_text.as_bytes(), stored.serial, old_mtime)?;
         }
-        replace_file(&self.path, &new_bytes, None)
+        replace_file(&self.path, new_bytes, None)
     }
 
     /// Keeps the version about to be replaced as `<path>.backup` and in the history.
@@ -595,4 +631,10 @@ mod tests {
         info.who = "no-at-sign".into();
         assert!(!holder_is_dead(&info));
     }
+}
+
+/// What identifies our own write of `state` to `path` (see `RunWrites::last`).
+fn own_write(path: &Path, state: &State) -> Option<(String, u64, u64, SystemTime)> {
+    let m = fs::metadata(path).ok()?;
+    Some((state.lineage.clone(), state.serial, m.len(), m.modified().ok()?))
 }

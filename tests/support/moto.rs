@@ -78,3 +78,47 @@ pub async fn bucket(endpoint: &str, prefix: &str, versioned: bool) -> String {
     }
     name
 }
+
+/// A private moto server for one test (so that tests can run in parallel and count what
+/// they leave behind), stopped when dropped.
+pub struct PrivateMoto {
+    child: std::process::Child,
+    pub endpoint: String,
+}
+
+impl Drop for PrivateMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a private server from `TERRANE_MOTO_SERVER`, or `None` (after printing why)
+/// when the test should skip; under `CI=true` a missing server fails the test.
+pub fn private_server() -> Option<PrivateMoto> {
+    let Some(server) = std::env::var_os("TERRANE_MOTO_SERVER") else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("TERRANE_MOTO_SERVER is not set: run the suite through scripts/test.sh (CI must not skip AWS tests)");
+        }
+        eprintln!("skipping: TERRANE_MOTO_SERVER is not set (run scripts/test.sh to install moto)");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = std::process::Command::new(server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let m = PrivateMoto { child, endpoint: format!("http://127.0.0.1:{port}") };
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(m);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("moto_server did not start on port {port}");
+}

@@ -1,7 +1,8 @@
 //! Compiled-in providers that need no cloud: "terraform" (`terraform_data`), "random"
 //! (`random_id`, `random_string`, `random_password`, `random_integer`, `random_pet`,
-//! `random_uuid`, `random_shuffle`) and "local" (`local_file`, `local_sensitive_file`
-//! and the data sources of the same names).
+//! `random_uuid`, `random_shuffle`), "local" (`local_file`, `local_sensitive_file`
+//! and the data sources of the same names) and "ssh" (`ssh_file`, `ssh_exec`, data
+//! source `ssh_host`).
 //!
 //! This module owns their registration (`register`) and the helpers they share (and that
 //! `providers::mock` reuses): reading attributes out of object values, comparing values
@@ -17,6 +18,7 @@
 
 pub mod local;
 pub mod random;
+pub mod ssh;
 pub mod terraform;
 
 use std::collections::BTreeMap;
@@ -27,11 +29,12 @@ use super::{
 };
 use crate::lang::value::{Number, Type, Value};
 
-/// Registers "terraform", "random" and "local".
+/// Registers "terraform", "random", "local" and "ssh".
 pub fn register(r: &mut Registry) {
     r.register("terraform", terraform::new_provider);
     r.register("random", random::new_provider);
     r.register("local", local::new_provider);
+    r.register("ssh", ssh::new_provider);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,221 @@
+//! Issue 6's kill test: `terrane apply` of `examples/aws-stack` against moto's AWS
+//! emulator is killed with SIGKILL at a random moment, then `terrane apply` runs again.
+//! After every round:
+//! - the state file parses and holds no unresolved create intent;
+//! - every object in the emulator that carries terrane's ownership tag for this state's
+//!   lineage is in the state exactly once: the address its tag names holds its id, and no
+//!   two objects claim the same address (no orphan, no duplicate);
+//! - a final `plan -detailed-exitcode` says `No changes.` (exit 0).
+//!
+//! `TERRANE_KILL_ROUNDS` sets the number of rounds (default 30; the README describes a
+//! 200-round run). Each round has a private emulator. Under CI=true a missing emulator
+//! fails the test; elsewhere it is skipped with a message.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+mod support;
+
+use base64::Engine as _;
+use rand::Rng;
+
+fn moto() -> support::moto::PrivateMoto {
+    support::moto::private_server().expect("TERRANE_MOTO_SERVER is set")
+}
+
+fn terrane(dir: &Path, endpoint: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_terrane"));
+    c.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null());
+    c
+}
+
+fn text(o: &Output) -> String {
+    format!("--- stdout\n{}\n--- stderr\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn example() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/aws-stack/main.tf");
+    std::fs::copy(src, d.path().join("main.tf")).unwrap();
+    d
+}
+
+/// Every object in the emulator tagged with `lineage`, as (address tag, object id).
+async fn tagged_objects(endpoint: &str, lineage: &str) -> Vec<(String, String)> {
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+    let mut out = Vec::new();
+
+    // EC2: every tag of every resource, grouped by resource.
+    let mut by_id: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let r = ec2.describe_tags().set_next_token(token.clone()).max_results(1000).send().await.expect("DescribeTags");
+        for t in r.tags() {
+            by_id.entry(t.resource_id().unwrap_or_default().to_string()).or_default().insert(t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string());
+        }
+        token = r.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    // Terminated instances keep their tags in moto but no longer exist.
+    let mut terminated = std::collections::BTreeSet::new();
+    let inst = ec2.describe_instances().send().await.expect("DescribeInstances");
+    for res in inst.reservations() {
+        for i in res.instances() {
+            if i.state().and_then(|s| s.name()).map(|n| n.as_str()) == Some("terminated") {
+                terminated.insert(i.instance_id().unwrap_or_default().to_string());
+            }
+        }
+    }
+    for (id, tags) in by_id {
+        if tags.get("terrane:lineage").map(String::as_str) == Some(lineage) && !terminated.contains(&id) {
+            out.push((tags.get("terrane:address").cloned().unwrap_or_default(), id));
+        }
+    }
+
+    // S3: bucket tags.
+    let buckets = s3.list_buckets().send().await.expect("ListBuckets");
+    for b in buckets.buckets() {
+        let name = b.name().unwrap_or_default().to_string();
+        let Ok(t) = s3.get_bucket_tagging().bucket(&name).send().await else { continue };
+        let tags: BTreeMap<&str, &str> = t.tag_set().iter().map(|t| (t.key(), t.value())).collect();
+        if tags.get("terrane:lineage") == Some(&lineage) {
+            let mut addr = tags.get("terrane:address").copied().unwrap_or_default().to_string();
+            if let Some(b64) = addr.strip_prefix("b64:") {
+                addr = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+            }
+            out.push((addr, name));
+        }
+    }
+    out
+}
+
+/// The checks made after every round; `what` names the round for messages.
+fn check_round(dir: &Path, endpoint: &str, what: &str, rt: &tokio::runtime::Runtime) {
+    let text = std::fs::read_to_string(dir.join("state/terraform.tfstate")).unwrap_or_else(|e| panic!("{what}: no state: {e}"));
+    let state = terrane::state::statefile::from_json(&text, "state").unwrap_or_else(|e| panic!("{what}: the state does not parse: {e}"));
+    assert!(state.pending.is_empty(), "{what}: unresolved intents after a successful apply: {:?}", state.pending);
+    let objects = rt.block_on(tagged_objects(endpoint, &state.lineage));
+    assert!(!objects.is_empty(), "{what}: the stack left no tagged object");
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (addr, id) in &objects {
+        if let Some(other) = seen.insert(addr.clone(), id.clone()) {
+            panic!("{what}: duplicate objects for {addr}: {other} and {id}");
+        }
+        let a: terrane::addrs::AbsResourceInstance = addr.parse().unwrap_or_else(|e| panic!("{what}: tag {addr:?} is not an address: {e:?}"));
+        let obj = state.instance(&a).unwrap_or_else(|| panic!("{what}: {id} (tagged {addr}) is not in the state: an orphan"));
+        let sid = obj.attributes.clone().to_json()["id"].as_str().unwrap_or_default().to_string();
+        assert_eq!(sid, *id, "{what}: {addr} in the state is {sid}, the tagged object is {id}");
+    }
+}
+
+#[test]
+fn kill_9_at_random_moments_never_loses_or_duplicates_a_resource() {
+    let Some(probe) = support::moto::private_server() else { return };
+    drop(probe);
+    let rounds: usize = std::env::var("TERRANE_KILL_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut rng = rand::thread_rng();
+
+    // An undisturbed apply sets the window in which the kills fall.
+    let window = {
+        let m = moto();
+        let d = example();
+        let t = Instant::now();
+        let o = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).output().unwrap();
+        assert!(o.status.success(), "the undisturbed apply failed:\n{}", text(&o));
+        check_round(d.path(), &m.endpoint, "undisturbed apply", &rt);
+        t.elapsed()
+    };
+
+    let mut killed_mid_run = 0;
+    for round in 0..rounds {
+        let m = moto();
+        let d = example();
+        let delay = Duration::from_millis(rng.gen_range(0..window.as_millis().max(1) as u64));
+        let what = format!("round {round} (kill after {delay:?} of a {window:?} apply)");
+        let mut child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+
+        let o = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).output().unwrap();
+        assert!(o.status.success(), "{what}: the apply after the kill failed:\n{}", text(&o));
+        check_round(d.path(), &m.endpoint, &what, &rt);
+        let p = terrane(d.path(), &m.endpoint, &["plan", "-detailed-exitcode"]).output().unwrap();
+        assert_eq!(p.status.code(), Some(0), "{what}: the apply did not converge:\n{}", text(&p));
+    }
+    // The test means something only if most kills landed while terrane was running.
+    assert!(killed_mid_run * 2 >= rounds, "only {killed_mid_run} of {rounds} kills hit a running apply");
+}
+
+/// Ctrl-C during an apply: the first stops new work and lets running calls finish, the
+/// second stops waiting; either way terrane exits non-zero with the state saved, and the
+/// next apply finishes the job with nothing lost or duplicated.
+#[test]
+fn interrupted_applies_save_the_state_and_the_next_apply_converges() {
+    let Some(probe) = support::moto::private_server() else { return };
+    drop(probe);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    for signals in [1, 2] {
+        let m = moto();
+        let d = example();
+        let child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // Wait until the apply has recorded something (it is well into creating), then
+        // interrupt it.
+        let state = d.path().join("state/terraform.tfstate");
+        let t = Instant::now();
+        while !state.exists() && t.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for _ in 0..signals {
+            // SAFETY: sends a signal to our own child, which has not been waited for.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        let o = child.wait_with_output().unwrap();
+        let what = format!("{signals} interrupt(s)");
+        let err = String::from_utf8_lossy(&o.stderr);
+        if o.status.success() {
+            // The apply won the race and finished first: nothing to check but the end state.
+            eprintln!("{what}: the apply finished before the interrupt");
+        } else {
+            assert_eq!(o.status.code(), Some(1), "{what}:\n{}", text(&o));
+            assert!(err.contains("Interrupt received"), "{what}:\n{err}");
+            assert!(err.contains("Apply interrupted"), "{what}:\n{err}");
+        }
+        let st = terrane::state::statefile::from_json(&std::fs::read_to_string(&state).unwrap(), "state").expect("the saved state parses");
+        if signals == 1 {
+            assert!(st.pending.is_empty(), "a graceful stop settles every running create: {:?}", st.pending);
+        }
+        let o = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).output().unwrap();
+        assert!(o.status.success(), "{what}: the next apply failed:\n{}", text(&o));
+        check_round(d.path(), &m.endpoint, &what, &rt);
+        let p = terrane(d.path(), &m.endpoint, &["plan", "-detailed-exitcode"]).output().unwrap();
+        assert_eq!(p.status.code(), Some(0), "{what}:\n{}", text(&p));
+    }
+}
