@@ -8,7 +8,7 @@ Usage: TERRANE_TERRAFORM=/path/to/terraform python3 scripts/oracle/record.py
 Piped `terraform console` prints only the last result and stops at the first error, so
 each expression runs in its own process (about 70 ms each), several at a time. Each
 process runs in a fresh copy of tests/lang_differential/fixtures with no configuration
-and no state. A line of the output is one case:
+and no state (`-state` points outside the copy, so the oracle writes nothing into it). A line of the output is one case:
   {"expr": ..., "file": ..., "out": <stdout exactly>}             the expression worked
   {"expr": ..., "file": ..., "error": <summary>, "detail": ...}     it failed (exit 1)
 """
@@ -49,7 +49,10 @@ def run_one(tf, expr):
         shutil.copytree(os.path.join(CORPUS, "fixtures"), work)
         env = dict(os.environ, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
                    HOME=tmp, TF_CLI_CONFIG_FILE=os.devnull)
-        p = subprocess.run([tf, "console", "-no-color"], input=expr + "\n", cwd=work,
+        # The state and its lock go outside the fixture copy, so that
+        # `fileset(".", "**")` lists only the fixtures.
+        state = os.path.join(tmp, "state", "terraform.tfstate")
+        p = subprocess.run([tf, "console", "-no-color", "-state=" + state], input=expr + "\n", cwd=work,
                            env=env, capture_output=True, text=True, timeout=60)
     return parse(p.returncode, p.stdout, p.stderr)
 

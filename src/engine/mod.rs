@@ -455,7 +455,7 @@ impl EvalSession<'_> {
     /// Parses and evaluates one line of console input (named `<console-input>`).
     pub fn eval(&self, src: &str) -> Result<Value, crate::diag::Diagnostic> {
         let file = crate::diag::SourceFile::new("<console-input>", src);
-        let expr = hcl_edit::parser::parse_expr(src).map_err(|e| {
+        let expr = crate::lang::parse_expr(src).map_err(|e| {
             let off = e.location().offset().min(src.len());
             crate::diag::Diagnostic::error("Invalid expression", e.message().to_string()).with_span(Span::new(&file, off..(off + 1).min(src.len()).max(off)))
         })?;

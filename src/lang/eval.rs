@@ -28,7 +28,11 @@ pub enum RefRoot {
     Var(String),
     Local(String),
     Module(String),
-    Resource { mode: ResourceMode, type_: String, name: String },
+    Resource {
+        mode: ResourceMode,
+        type_: String,
+        name: String,
+    },
     CountIndex,
     EachKey,
     EachValue,
@@ -43,7 +47,11 @@ impl std::fmt::Display for RefRoot {
             RefRoot::Var(n) => write!(f, "var.{n}"),
             RefRoot::Local(n) => write!(f, "local.{n}"),
             RefRoot::Module(n) => write!(f, "module.{n}"),
-            RefRoot::Resource { mode: ResourceMode::Data, type_, name } => write!(f, "data.{type_}.{name}"),
+            RefRoot::Resource {
+                mode: ResourceMode::Data,
+                type_,
+                name,
+            } => write!(f, "data.{type_}.{name}"),
             RefRoot::Resource { type_, name, .. } => write!(f, "{type_}.{name}"),
             RefRoot::CountIndex => f.write_str("count.index"),
             RefRoot::EachKey => f.write_str("each.key"),
@@ -86,24 +94,118 @@ type EResult = Result<Value, Diagnostic>;
 
 /// Evaluates an expression.
 pub fn eval(expr: &Expr, scope: &dyn Scope) -> EResult {
-    Evaluator { scope, file: &expr.file, locals: Vec::new() }.eval(&expr.expr)
+    Evaluator {
+        scope,
+        file: &expr.file,
+        locals: Vec::new(),
+    }
+    .eval(&expr.expr)
 }
 
 /// Evaluates an expression with extra bound names (for `dynamic` blocks' iterators).
 pub fn eval_with(expr: &Expr, scope: &dyn Scope, bound: Vec<(String, Value)>) -> EResult {
-    Evaluator { scope, file: &expr.file, locals: bound }.eval(&expr.expr)
+    Evaluator {
+        scope,
+        file: &expr.file,
+        locals: bound,
+    }
+    .eval(&expr.expr)
 }
 
 /// Renders a template file's text with the given variables (`templatefile`).
-pub fn render_template(text: &str, name: &str, vars: &BTreeMap<String, Value>, scope: &dyn Scope) -> EResult {
+pub fn render_template(
+    text: &str,
+    name: &str,
+    vars: &BTreeMap<String, Value>,
+    scope: &dyn Scope,
+) -> EResult {
     let file = SourceFile::new(name, text);
     let tpl = hcl_edit::parser::parse_template(text).map_err(|e| {
         let off = e.location().offset().min(text.len());
-        Diagnostic::error("Invalid template", e.message().to_string()).with_span(Span::new(&file, off..(off + 1).min(text.len())))
+        Diagnostic::error("Invalid template", e.message().to_string())
+            .with_span(Span::new(&file, off..(off + 1).min(text.len())))
     })?;
+    // As Terraform does, every variable the template refers to must be in `vars`,
+    // checked before rendering (also in branches that are not taken).
+    for (name, range) in free_names(&tpl) {
+        if !vars.contains_key(&name) {
+            let range = range.unwrap_or(0..0);
+            let (l1, c1) = file.line_col(range.start);
+            let (_, c2) = file.line_col(range.end);
+            return Err(Diagnostic::error(
+                "Invalid function argument",
+                format!("Invalid value for \"vars\" parameter of \"templatefile\": vars map does not contain key {name:?}, referenced at {}:{l1},{c1}-{c2}.", file.name),
+            ));
+        }
+    }
     let scope = TemplateScope { inner: scope };
-    let ev = Evaluator { scope: &scope, file: &file, locals: vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect() };
+    let ev = Evaluator {
+        scope: &scope,
+        file: &file,
+        locals: vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    };
     ev.template(&tpl, 0..text.len())
+}
+
+/// The names a template refers to that it does not bind itself (HCL's `Variables()`
+/// roots), in source order, with their spans.
+fn free_names(t: &Template) -> Vec<(String, Option<std::ops::Range<usize>>)> {
+    use hcl_edit::visit::{self, Visit};
+    struct Free {
+        bound: Vec<String>,
+        out: Vec<(String, Option<std::ops::Range<usize>>)>,
+    }
+    impl Visit for Free {
+        fn visit_expr(&mut self, e: &Expression) {
+            match e {
+                Expression::Variable(v) => {
+                    if !self.bound.iter().any(|b| b == v.as_str()) {
+                        self.out.push((v.as_str().to_string(), v.span()));
+                    }
+                }
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_object_item(&mut self, key: &ObjectKey, value: &hcl_edit::expr::ObjectValue) {
+            // A bare identifier key is a literal, not a reference.
+            if let ObjectKey::Expression(k) = key {
+                if !matches!(k, Expression::Variable(_)) {
+                    self.visit_expr(k);
+                }
+            }
+            self.visit_expr(value.expr());
+        }
+        fn visit_for_expr(&mut self, f: &hcl_edit::expr::ForExpr) {
+            self.visit_expr(&f.intro.collection_expr);
+            let n = self.bound.len();
+            self.bound
+                .extend(f.intro.key_var.iter().map(|k| k.as_str().to_string()));
+            self.bound.push(f.intro.value_var.as_str().to_string());
+            if let Some(k) = &f.key_expr {
+                self.visit_expr(k);
+            }
+            self.visit_expr(&f.value_expr);
+            if let Some(c) = &f.cond {
+                self.visit_expr(&c.expr);
+            }
+            self.bound.truncate(n);
+        }
+        fn visit_for_template_expr(&mut self, f: &hcl_edit::template::ForTemplateExpr) {
+            self.visit_expr(&f.collection_expr);
+            let n = self.bound.len();
+            self.bound
+                .extend(f.key_var.iter().map(|k| k.as_str().to_string()));
+            self.bound.push(f.value_var.as_str().to_string());
+            self.visit_template(&f.template);
+            self.bound.truncate(n);
+        }
+    }
+    let mut v = Free {
+        bound: Vec::new(),
+        out: Vec::new(),
+    };
+    v.visit_template(t);
+    v.out
 }
 
 /// A scope that refuses every reference: templatefile templates see only their vars.
@@ -150,7 +252,9 @@ impl<'a> Evaluator<'a> {
                 let text = n.span().and_then(|r| self.file.text.get(r)).map(str::trim);
                 match text.and_then(Number::parse) {
                     Some(v) => Ok(Value::Number(v)),
-                    None => Ok(Value::Number(Number::from_f64(n.value().as_f64().unwrap_or(0.0)))),
+                    None => Ok(Value::Number(Number::from_f64(
+                        n.value().as_f64().unwrap_or(0.0),
+                    ))),
                 }
             }
             Expression::String(s) => Ok(Value::String(s.as_str().to_string())),
@@ -172,6 +276,9 @@ impl<'a> Evaluator<'a> {
                             // A bare identifier key (`{ foo = 1 }`) is literal in Terraform.
                             if let Expression::Variable(v) = ke {
                                 v.as_str().to_string()
+                            } else if let Expression::Null(_) = ke {
+                                // `{null = 1}`: the keyword is a literal key too.
+                                "null".to_string()
                             } else {
                                 let kv = self.eval(ke)?;
                                 let (kv, marked) = kv.into_unmarked();
@@ -186,7 +293,10 @@ impl<'a> Evaluator<'a> {
                                         return Err(self.err(
                                             self.span_of(ke),
                                             "Invalid object key",
-                                            format!("An object key must be a string; this is {}.", kv.friendly_type()),
+                                            format!(
+                                                "An object key must be a string; this is {}.",
+                                                kv.friendly_type()
+                                            ),
                                         ))
                                     }
                                 }
@@ -215,7 +325,11 @@ impl<'a> Evaluator<'a> {
     }
 
     fn lookup_local(&self, name: &str) -> Option<&Value> {
-        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.locals
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 
     /// A bare identifier: a bound name, `self`, or an incomplete reference.
@@ -279,12 +393,16 @@ impl<'a> Evaluator<'a> {
         for (i, op) in ops.iter().enumerate() {
             let span = self.span_of(op);
             match op.value() {
-                TraversalOperator::GetAttr(name) => cur = self.get_attr(cur, name.as_str(), span)?,
+                TraversalOperator::GetAttr(name) => {
+                    cur = self.get_attr(cur, name.as_str(), span)?
+                }
                 TraversalOperator::Index(ie) => {
                     let key = self.eval(ie)?;
                     cur = self.index(cur, key, span)?;
                 }
-                TraversalOperator::LegacyIndex(n) => cur = self.index(cur, Value::int(*n.value() as i64), span)?,
+                TraversalOperator::LegacyIndex(n) => {
+                    cur = self.index(cur, Value::int(*n.value() as i64), span)?
+                }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let rest = &ops[i + 1..];
                     return self.splat(cur, rest);
@@ -296,6 +414,8 @@ impl<'a> Evaluator<'a> {
 
     fn splat(&self, v: Value, rest: &[hcl_edit::Decorated<TraversalOperator>]) -> EResult {
         let (v, marked) = v.into_unmarked();
+        // HCL: a splat over a list or set yields a list, over a tuple a tuple.
+        let as_list = matches!(v, Value::List(_) | Value::Set(_));
         let items: Vec<Value> = match v {
             Value::Unknown(_) => return Ok(unknown().with_mark(marked)),
             Value::Null(_) => return Ok(Value::Tuple(Vec::new()).with_mark(marked)),
@@ -309,6 +429,9 @@ impl<'a> Evaluator<'a> {
         let mut out = Vec::with_capacity(items.len());
         for it in items {
             out.push(self.apply_ops(it, rest)?);
+        }
+        if as_list {
+            return Ok(Value::List(out).with_mark(marked));
         }
         Ok(Value::Tuple(out).with_mark(marked))
     }
@@ -350,7 +473,11 @@ impl<'a> Evaluator<'a> {
             return Ok(unknown().with_mark(marked));
         }
         if key.is_null() {
-            return Err(self.err(span, "Invalid index", "Can't use a null value as an indexing key."));
+            return Err(self.err(
+                span,
+                "Invalid index",
+                "Can't use a null value as an indexing key.",
+            ));
         }
         let r = match v {
             Value::List(vs) | Value::Tuple(vs) => {
@@ -381,7 +508,7 @@ impl<'a> Evaluator<'a> {
                     .err(span, "Invalid index", "Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.")
                     .with_help("Convert it to a list with tolist() to index it."))
             }
-            Value::Null(_) => return Err(self.err(span, "Invalid index", "This value is null, so it does not have any indices.")),
+            Value::Null(_) => return Err(self.err(span, "Attempt to index null value", "This value is null, so it does not have any indices.")),
             other => return Err(self.err(span, "Invalid index", format!("This value does not have any indices: it is a {}.", other.friendly_type()))),
         };
         Ok(r.with_mark(marked))
@@ -408,19 +535,33 @@ impl<'a> Evaluator<'a> {
                 return Ok(Value::Unknown(ty).with_mark(cm));
             }
             Value::Null(_) => {
-                return Err(self.err(self.span_of(&c.cond_expr), "Null condition", "The condition value is null. Conditions must either be true or false."))
+                return Err(self.err(
+                    self.span_of(&c.cond_expr),
+                    "Null condition",
+                    "The condition value is null. Conditions must either be true or false.",
+                ))
             }
-            v => match convert::convert(v, &Type::Bool).ok().and_then(|b| b.as_bool()) {
+            v => match convert::convert(v, &Type::Bool)
+                .ok()
+                .and_then(|b| b.as_bool())
+            {
                 Some(b) => b,
                 None => {
-                    return Err(self.err(self.span_of(&c.cond_expr), "Incorrect condition type", format!("The condition expression must be of type bool, not {}.", v.friendly_type())))
+                    return Err(self.err(
+                        self.span_of(&c.cond_expr),
+                        "Incorrect condition type",
+                        format!(
+                            "The condition expression must be of type bool, not {}.",
+                            v.friendly_type()
+                        ),
+                    ))
                 }
             },
         };
         // Both results are converted to their common type, as Terraform does.
         let (tt, ft) = (t.type_of(), f.type_of());
         let chosen = if cond_b { t } else { f };
-        let chosen = if tt != ft && !chosen.is_null() {
+        let chosen = if tt != ft {
             match convert::unify(&[tt, ft]) {
                 Some(ty) if !ty.has_dynamic() => convert::convert(&chosen, &ty).unwrap_or(chosen),
                 _ => chosen,
@@ -452,20 +593,51 @@ impl<'a> Evaluator<'a> {
 
     fn num_operand(&self, v: &Value, span: &Span, op: &str) -> Result<Number, Diagnostic> {
         if v.is_null() {
-            return Err(self.err(span.clone(), "Invalid operand", format!("Unsuitable value for operand of {op}: a number is required, not null.")));
+            // HCL converts the operand, then the operator's function rejects the null.
+            let _ = op;
+            return Err(self.err(
+                span.clone(),
+                "Operation failed",
+                "Error during operation: argument must not be null.",
+            ));
         }
-        convert::convert(v, &Type::Number).ok().and_then(|n| n.as_number()).ok_or_else(|| {
-            self.err(span.clone(), "Invalid operand", format!("Unsuitable value for operand of {op}: a number is required, not {}.", v.friendly_type()))
-        })
+        convert::convert(v, &Type::Number)
+            .ok()
+            .and_then(|n| n.as_number())
+            .ok_or_else(|| {
+                self.err(
+                    span.clone(),
+                    "Invalid operand",
+                    format!(
+                        "Unsuitable value for operand of {op}: a number is required, not {}.",
+                        v.friendly_type()
+                    ),
+                )
+            })
     }
 
     fn bool_operand(&self, v: &Value, span: &Span, op: &str) -> Result<bool, Diagnostic> {
         if v.is_null() {
-            return Err(self.err(span.clone(), "Invalid operand", format!("Unsuitable value for operand of {op}: a bool is required, not null.")));
+            let _ = op;
+            return Err(self.err(
+                span.clone(),
+                "Operation failed",
+                "Error during operation: argument must not be null.",
+            ));
         }
-        convert::convert(v, &Type::Bool).ok().and_then(|n| n.as_bool()).ok_or_else(|| {
-            self.err(span.clone(), "Invalid operand", format!("Unsuitable value for operand of {op}: a bool is required, not {}.", v.friendly_type()))
-        })
+        convert::convert(v, &Type::Bool)
+            .ok()
+            .and_then(|n| n.as_bool())
+            .ok_or_else(|| {
+                self.err(
+                    span.clone(),
+                    "Invalid operand",
+                    format!(
+                        "Unsuitable value for operand of {op}: a bool is required, not {}.",
+                        v.friendly_type()
+                    ),
+                )
+            })
     }
 
     fn binary(&self, b: &hcl_edit::expr::BinaryOp) -> EResult {
@@ -490,18 +662,32 @@ impl<'a> Evaluator<'a> {
             Op::And | Op::Or => {
                 // Terraform does not short-circuit, but an unknown side is decided by the
                 // other when it settles the result.
-                let lb = if l.is_unknown() { None } else { Some(self.bool_operand(&l, &ls, sym)?) };
-                let rb = if r.is_unknown() { None } else { Some(self.bool_operand(&r, &rs, sym)?) };
+                let lb = if l.is_unknown() {
+                    None
+                } else {
+                    Some(self.bool_operand(&l, &ls, sym)?)
+                };
+                let rb = if r.is_unknown() {
+                    None
+                } else {
+                    Some(self.bool_operand(&r, &rs, sym)?)
+                };
                 match (op, lb, rb) {
                     (Op::And, Some(false), _) | (Op::And, _, Some(false)) => Value::Bool(false),
                     (Op::Or, Some(true), _) | (Op::Or, _, Some(true)) => Value::Bool(true),
-                    (_, Some(x), Some(y)) => Value::Bool(if op == Op::And { x && y } else { x || y }),
+                    (_, Some(x), Some(y)) => {
+                        Value::Bool(if op == Op::And { x && y } else { x || y })
+                    }
                     _ => Value::Unknown(Type::Bool),
                 }
             }
             _ => {
                 if l.is_unknown() || r.is_unknown() {
-                    let ty = if matches!(op, Op::Plus | Op::Minus | Op::Mul | Op::Div | Op::Mod) { Type::Number } else { Type::Bool };
+                    let ty = if matches!(op, Op::Plus | Op::Minus | Op::Mul | Op::Div | Op::Mod) {
+                        Type::Number
+                    } else {
+                        Type::Bool
+                    };
                     return Ok(Value::Unknown(ty).with_mark(marked));
                 }
                 let x = self.num_operand(&l, &ls, sym)?;
@@ -537,18 +723,39 @@ impl<'a> Evaluator<'a> {
         let pairs: Vec<(Value, Value)> = match coll {
             Value::Unknown(_) => return Ok(unknown().with_mark(cm)),
             Value::Null(_) => {
-                return Err(self.err(span, "Iteration over null value", "A null value cannot be used as the collection in a 'for' expression."))
+                return Err(self.err(
+                    span,
+                    "Iteration over null value",
+                    "A null value cannot be used as the collection in a 'for' expression.",
+                ))
             }
-            Value::List(vs) | Value::Tuple(vs) => vs.into_iter().enumerate().map(|(i, v)| (Value::int(i as i64), v)).collect(),
+            Value::List(vs) | Value::Tuple(vs) => vs
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::int(i as i64), v))
+                .collect(),
             Value::Set(vs) => vs.into_iter().map(|v| (v.clone(), v)).collect(),
-            Value::Map(m) | Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+            Value::Map(m) | Value::Object(m) => {
+                m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+            }
             other => {
-                return Err(self.err(span, "Iteration over non-iterable value", format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.friendly_type())))
+                return Err(self.err(
+                    span,
+                    "Iteration over non-iterable value",
+                    format!(
+                    "A value of type {} cannot be used as the collection in a 'for' expression.",
+                    other.friendly_type()
+                ),
+                ))
             }
         };
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
         let val_var = f.intro.value_var.as_str().to_string();
-        let mut ev = Evaluator { scope: self.scope, file: self.file, locals: self.locals.clone() };
+        let mut ev = Evaluator {
+            scope: self.scope,
+            file: self.file,
+            locals: self.locals.clone(),
+        };
         let base = ev.locals.len();
         let mut tuple = Vec::new();
         let mut object: BTreeMap<String, Value> = BTreeMap::new();
@@ -568,9 +775,29 @@ impl<'a> Evaluator<'a> {
                 }
                 let cspan = ev.span_of(&cond.expr);
                 if c.is_null() {
-                    return Err(ev.err(cspan, "Condition is null", "The value of the 'if' clause must not be null."));
+                    return Err(ev.err(
+                        cspan,
+                        "Condition is null",
+                        "The value of the 'if' clause must not be null.",
+                    ));
                 }
-                if !ev.bool_operand(&c, &cspan, "if")? {
+                let keep = match convert::convert(&c.unmark().0.clone(), &Type::Bool)
+                    .ok()
+                    .and_then(|b| b.as_bool())
+                {
+                    Some(b) => b,
+                    None => {
+                        return Err(ev.err(
+                            cspan,
+                            "Invalid 'for' condition",
+                            format!(
+                                "The 'if' clause value is invalid: bool required, not {}.",
+                                c.friendly_type()
+                            ),
+                        ));
+                    }
+                };
+                if !keep {
                     continue;
                 }
             }
@@ -583,7 +810,14 @@ impl<'a> Evaluator<'a> {
                     }
                     let kspan = ev.span_of(ke);
                     let Some(ks) = ev.to_string_value(&key) else {
-                        return Err(ev.err(kspan, "Invalid object key", format!("Key expression in 'for' expression must be a string, not {}.", key.friendly_type())));
+                        return Err(ev.err(
+                            kspan,
+                            "Invalid object key",
+                            format!(
+                                "Key expression in 'for' expression must be a string, not {}.",
+                                key.friendly_type()
+                            ),
+                        ));
                     };
                     let val = ev.eval(&f.value_expr)?;
                     if f.grouping {
@@ -604,7 +838,12 @@ impl<'a> Evaluator<'a> {
             return Ok(unknown().with_mark(cm));
         }
         let r = match &f.key_expr {
-            Some(_) if f.grouping => Value::Object(groups.into_iter().map(|(k, v)| (k, Value::Tuple(v))).collect()),
+            Some(_) if f.grouping => Value::Object(
+                groups
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::Tuple(v)))
+                    .collect(),
+            ),
             Some(_) => Value::Object(object),
             None => Value::Tuple(tuple),
         };
@@ -618,7 +857,11 @@ impl<'a> Evaluator<'a> {
             return Err(self.err(call_span, "Call to unknown function", format!("There is no function named \"{}::{name}\": provider-defined functions are not supported.", f.name.namespace.iter().map(|i| i.as_str()).collect::<Vec<_>>().join("::"))));
         }
         if !funcs::exists(name) {
-            let mut d = self.err(self.span_of(&f.name.name), "Call to unknown function", format!("There is no function named \"{name}\"."));
+            let mut d = self.err(
+                self.span_of(&f.name.name),
+                "Call to unknown function",
+                format!("There is no function named \"{name}\"."),
+            );
             let all: Vec<&str> = funcs::names().collect();
             if let Some(s) = crate::config::load::did_you_mean(name, &all) {
                 d = d.with_help(format!("Did you mean \"{s}\"?"));
@@ -636,12 +879,43 @@ impl<'a> Evaluator<'a> {
                 };
                 return Err(self.err(
                     call_span,
-                    if n < min { "Not enough function arguments" } else { "Too many function arguments" },
-                    format!("Function \"{name}\" expects {expect} argument{}, but {n} {} given.", if expect == "1" { "" } else { "s" }, if n == 1 { "was" } else { "were" }),
+                    if n < min {
+                        "Not enough function arguments"
+                    } else {
+                        "Too many function arguments"
+                    },
+                    format!(
+                        "Function \"{name}\" expects {expect} argument{}, but {n} {} given.",
+                        if expect == "1" { "" } else { "s" },
+                        if n == 1 { "was" } else { "were" }
+                    ),
                 ));
             }
         }
-        // Lazy functions evaluate their arguments themselves.
+        // Lazy functions evaluate their arguments themselves. As in Terraform, the
+        // references in their arguments are resolved first (when the evaluation scope
+        // is built), so an undeclared reference is an error `can`/`try` do not catch.
+        if matches!(name, "can" | "try") {
+            if args.is_empty() {
+                return Err(self.err(
+                    call_span,
+                    "Error in function call",
+                    format!(
+                        "Call to function \"{name}\" failed: at least one argument is required."
+                    ),
+                ));
+            }
+            let bound: Vec<&str> = self.locals.iter().map(|(n, _)| n.as_str()).collect();
+            for a in &args {
+                let expr = Expr {
+                    expr: (*a).clone(),
+                    file: self.file.clone(),
+                };
+                for r in references(&expr, &bound) {
+                    self.scope.resolve(&r.root, &r.span)?;
+                }
+            }
+        }
         match name {
             "can" => {
                 return Ok(match self.eval(args[0]) {
@@ -662,7 +936,11 @@ impl<'a> Evaluator<'a> {
                 return Err(self.err(
                     call_span,
                     "Error in function call",
-                    format!("Call to function \"try\" failed: no expression succeeded:\n{}", last.map(|d| format!("- {}", d.summary + ": " + &d.detail)).unwrap_or_default()),
+                    format!(
+                        "Call to function \"try\" failed: no expression succeeded:\n{}",
+                        last.map(|d| format!("- {}", d.summary + ": " + &d.detail))
+                            .unwrap_or_default()
+                    ),
                 ));
             }
             _ => {}
@@ -687,12 +965,28 @@ impl<'a> Evaluator<'a> {
         }
         let ctx = self.scope.func_ctx();
         funcs::call(name, vals, &ctx).map_err(|e| {
-            let span = e.arg.and_then(|i| args.get(i)).map(|a| self.span_of(*a)).unwrap_or(call_span);
+            let span = e
+                .arg
+                .and_then(|i| args.get(i))
+                .map(|a| self.span_of(*a))
+                .unwrap_or(call_span);
             let detail = match e.arg {
-                Some(i) => format!("Invalid value for argument {} of \"{name}\": {}", i + 1, e.message),
+                Some(i) => format!(
+                    "Invalid value for argument {} of \"{name}\": {}",
+                    i + 1,
+                    e.message
+                ),
                 None => format!("Call to function \"{name}\" failed: {}", e.message),
             };
-            Diagnostic::error(if e.arg.is_some() { "Invalid function argument" } else { "Error in function call" }, detail).with_span(span)
+            Diagnostic::error(
+                if e.arg.is_some() {
+                    "Invalid function argument"
+                } else {
+                    "Error in function call"
+                },
+                detail,
+            )
+            .with_span(span)
         })
     }
 
@@ -702,19 +996,44 @@ impl<'a> Evaluator<'a> {
             return Ok(Value::Unknown(Type::String));
         }
         let Some(p) = path.as_str() else {
-            return Err(self.err(self.span_of(args[0]), "Invalid function argument", "Invalid value for \"path\" parameter: string required."));
+            return Err(self.err(
+                self.span_of(args[0]),
+                "Invalid function argument",
+                "Invalid value for \"path\" parameter of \"templatefile\": string required.",
+            ));
         };
         let Some(vmap) = vars.as_map() else {
-            return Err(self.err(self.span_of(args[1]), "Invalid function argument", "Invalid value for \"vars\" parameter: a map or object is required."));
+            return Err(self.err(
+                self.span_of(args[1]),
+                "Invalid function argument",
+                "Invalid value for \"vars\" parameter of \"templatefile\": a map or object is required.",
+            ));
         };
         let ctx = self.scope.func_ctx();
         let full = ctx.cwd.join(p);
         let text = std::fs::read_to_string(&full).map_err(|e| {
-            self.err(self.span_of(args[0]), "Invalid function argument", format!("Invalid value for \"path\" parameter: no file exists at {p:?}: {e}."))
+            self.err(
+                self.span_of(args[0]),
+                "Invalid function argument",
+                format!("Invalid value for \"path\" parameter of \"templatefile\": no file exists at {p:?}: {e}."),
+            )
         })?;
         render_template(&text, p, vmap, self.scope).map_err(|d| {
-            Diagnostic::error("Error in function call", format!("Call to function \"templatefile\" failed: {}: {}{}", d.summary, d.detail, d.span.map(|s| format!(" (at {})", s.location())).unwrap_or_default()))
-                .with_span(span)
+            if d.summary == "Invalid function argument" {
+                return d.with_span(self.span_of(args[1]));
+            }
+            Diagnostic::error(
+                "Error in function call",
+                format!(
+                    "Call to function \"templatefile\" failed: {}: {}{}",
+                    d.summary,
+                    d.detail,
+                    d.span
+                        .map(|s| format!(" (at {})", s.location()))
+                        .unwrap_or_default()
+                ),
+            )
+            .with_span(span)
         })
     }
 
@@ -726,7 +1045,10 @@ impl<'a> Evaluator<'a> {
             return self.eval(&i.expr);
         }
         let mut out = String::new();
-        let mut state = TplState { unknown: false, sensitive: false };
+        let mut state = TplState {
+            unknown: false,
+            sensitive: false,
+        };
         self.render(t, &mut out, &mut state, false, false)?;
         let _ = range;
         if state.unknown {
@@ -737,14 +1059,29 @@ impl<'a> Evaluator<'a> {
 
     /// Renders elements into `out`. `trim_first`/`trim_last` apply strip markers of the
     /// enclosing directive to this template's first and last literal.
-    fn render(&self, t: &Template, out: &mut String, st: &mut TplState, trim_first: bool, trim_last: bool) -> Result<(), Diagnostic> {
+    fn render(
+        &self,
+        t: &Template,
+        out: &mut String,
+        st: &mut TplState,
+        trim_first: bool,
+        trim_last: bool,
+    ) -> Result<(), Diagnostic> {
         let elems: Vec<&Element> = t.iter().collect();
         for (i, el) in elems.iter().enumerate() {
             match el {
                 Element::Literal(s) => {
                     let mut text: &str = s.value();
-                    let strip_before = if i == 0 { trim_first } else { strips_after(elems[i - 1]) };
-                    let strip_after = if i + 1 == elems.len() { trim_last } else { strips_before(elems[i + 1]) };
+                    let strip_before = if i == 0 {
+                        trim_first
+                    } else {
+                        strips_after(elems[i - 1])
+                    };
+                    let strip_after = if i + 1 == elems.len() {
+                        trim_last
+                    } else {
+                        strips_before(elems[i + 1])
+                    };
                     if strip_before {
                         text = text.trim_start();
                     }
@@ -767,16 +1104,43 @@ impl<'a> Evaluator<'a> {
                             continue;
                         }
                         let cspan = self.span_of(&ifd.if_expr.cond_expr);
+                        // HCL rewrites `%{if}` into a conditional expression: its errors.
                         if c.is_null() {
-                            return Err(self.err(cspan, "Invalid template directive", "The condition value is null. Conditions must either be true or false."));
+                            return Err(self.err(cspan, "Null condition", "The condition value is null. Conditions must either be true or false."));
                         }
-                        let b = self.bool_operand(&c, &cspan, "if")?;
-                        let else_strip_start = ifd.else_expr.as_ref().map(|e| e.strip.strip_start());
+                        let Some(b) = convert::convert(&c, &Type::Bool)
+                            .ok()
+                            .and_then(|b| b.as_bool())
+                        else {
+                            return Err(self.err(
+                                cspan,
+                                "Incorrect condition type",
+                                format!(
+                                    "The condition expression must be of type bool, not {}.",
+                                    c.friendly_type()
+                                ),
+                            ));
+                        };
+                        let else_strip_start =
+                            ifd.else_expr.as_ref().map(|e| e.strip.strip_start());
                         if b {
-                            let end_strip = else_strip_start.unwrap_or(ifd.endif_expr.strip.strip_start());
-                            self.render(&ifd.if_expr.template, out, st, ifd.if_expr.strip.strip_end(), end_strip)?;
+                            let end_strip =
+                                else_strip_start.unwrap_or(ifd.endif_expr.strip.strip_start());
+                            self.render(
+                                &ifd.if_expr.template,
+                                out,
+                                st,
+                                ifd.if_expr.strip.strip_end(),
+                                end_strip,
+                            )?;
                         } else if let Some(e) = &ifd.else_expr {
-                            self.render(&e.template, out, st, e.strip.strip_end(), ifd.endif_expr.strip.strip_start())?;
+                            self.render(
+                                &e.template,
+                                out,
+                                st,
+                                e.strip.strip_end(),
+                                ifd.endif_expr.strip.strip_start(),
+                            )?;
                         }
                     }
                     Directive::For(fd) => {
@@ -789,14 +1153,22 @@ impl<'a> Evaluator<'a> {
                                 st.unknown = true;
                                 continue;
                             }
+                            // HCL rewrites `%{for}` into a 'for' expression: its errors.
+                            Value::Null(_) => {
+                                return Err(self.err(self.span_of(&fx.collection_expr), "Iteration over null value", "A null value cannot be used as the collection in a 'for' expression."))
+                            }
                             Value::List(vs) | Value::Tuple(vs) => vs.into_iter().enumerate().map(|(i, v)| (Value::int(i as i64), v)).collect(),
                             Value::Set(vs) => vs.into_iter().map(|v| (v.clone(), v)).collect(),
                             Value::Map(m) | Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
                             other => {
-                                return Err(self.err(self.span_of(&fx.collection_expr), "Invalid template directive", format!("A value of type {} cannot be used as the collection in a 'for' directive.", other.friendly_type())))
+                                return Err(self.err(self.span_of(&fx.collection_expr), "Iteration over non-iterable value", format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.friendly_type())))
                             }
                         };
-                        let mut ev = Evaluator { scope: self.scope, file: self.file, locals: self.locals.clone() };
+                        let mut ev = Evaluator {
+                            scope: self.scope,
+                            file: self.file,
+                            locals: self.locals.clone(),
+                        };
                         let base = ev.locals.len();
                         for (k, v) in pairs {
                             ev.locals.truncate(base);
@@ -804,7 +1176,13 @@ impl<'a> Evaluator<'a> {
                                 ev.locals.push((kv.as_str().to_string(), k));
                             }
                             ev.locals.push((fx.value_var.as_str().to_string(), v));
-                            ev.render(&fx.template, out, st, fx.strip.strip_end(), fd.endfor_expr.strip.strip_start())?;
+                            ev.render(
+                                &fx.template,
+                                out,
+                                st,
+                                fx.strip.strip_end(),
+                                fd.endfor_expr.strip.strip_start(),
+                            )?;
                         }
                     }
                 },
@@ -813,7 +1191,13 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
-    fn append_interp(&self, v: &Value, e: &Expression, out: &mut String, st: &mut TplState) -> Result<(), Diagnostic> {
+    fn append_interp(
+        &self,
+        v: &Value,
+        e: &Expression,
+        out: &mut String,
+        st: &mut TplState,
+    ) -> Result<(), Diagnostic> {
         let (v, m) = v.unmark();
         st.sensitive |= m;
         match v {
@@ -884,7 +1268,10 @@ fn op_symbol(op: BinaryOperator) -> &'static str {
     }
 }
 
-fn join_ranges(a: Option<std::ops::Range<usize>>, b: Option<std::ops::Range<usize>>) -> Option<std::ops::Range<usize>> {
+fn join_ranges(
+    a: Option<std::ops::Range<usize>>,
+    b: Option<std::ops::Range<usize>>,
+) -> Option<std::ops::Range<usize>> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.start.min(b.start)..a.end.max(b.end)),
         (a, b) => a.or(b),
@@ -908,7 +1295,11 @@ fn attr_name(op: Option<&hcl_edit::Decorated<TraversalOperator>>) -> Option<&str
 /// Recognises a reference root at the start of a traversal.
 fn parse_root(first: &str, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> RootParse {
     let a0 = attr_name(ops.first());
-    let need = |what: &str| RootParse::Invalid(format!("The \"{first}\" object must be followed by an attribute name, like `{first}.{what}`."));
+    let need = |what: &str| {
+        RootParse::Invalid(format!(
+            "The \"{first}\" object must be followed by an attribute name, like `{first}.{what}`."
+        ))
+    };
     match first {
         "var" => a0.map(|n| RootParse::Root(RefRoot::Var(n.into()), 1)).unwrap_or_else(|| need("name")),
         "local" => a0.map(|n| RootParse::Root(RefRoot::Local(n.into()), 1)).unwrap_or_else(|| need("name")),
@@ -946,9 +1337,17 @@ pub fn references(expr: &Expr, bound: &[&str]) -> Vec<Reference> {
     out
 }
 
-fn collect_refs(e: &Expression, file: &Arc<SourceFile>, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
+fn collect_refs(
+    e: &Expression,
+    file: &Arc<SourceFile>,
+    bound: &mut Vec<String>,
+    out: &mut Vec<Reference>,
+) {
     match e {
-        Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+        Expression::Null(_)
+        | Expression::Bool(_)
+        | Expression::Number(_)
+        | Expression::String(_) => {}
         Expression::Array(a) => a.iter().for_each(|x| collect_refs(x, file, bound, out)),
         Expression::Object(o) => {
             for (k, v) in o.iter() {
@@ -965,20 +1364,34 @@ fn collect_refs(e: &Expression, file: &Arc<SourceFile>, bound: &mut Vec<String>,
         Expression::Parenthesis(p) => collect_refs(p.inner(), file, bound, out),
         Expression::Variable(v) => {
             if v.as_str() == "self" && !bound.iter().any(|b| b == "self") {
-                out.push(Reference { root: RefRoot::SelfRef, span: Span::from_opt(file, v.span()), next_attr: None });
+                out.push(Reference {
+                    root: RefRoot::SelfRef,
+                    span: Span::from_opt(file, v.span()),
+                    next_attr: None,
+                });
             }
         }
         Expression::Traversal(t) => {
             if let Expression::Variable(v) = &t.expr {
                 if !bound.iter().any(|b| b == v.as_str()) {
                     if let RootParse::Root(root, n) = parse_root(v.as_str(), &t.operators) {
-                        let end = if n == 0 { v.span() } else { t.operators[n - 1].span() };
+                        let end = if n == 0 {
+                            v.span()
+                        } else {
+                            t.operators[n - 1].span()
+                        };
                         let next_attr = match t.operators.get(n).map(|o| o.value()) {
                             Some(TraversalOperator::GetAttr(i)) => Some(i.as_str().to_string()),
-                            Some(TraversalOperator::Index(Expression::String(s))) => Some(s.as_str().to_string()),
+                            Some(TraversalOperator::Index(Expression::String(s))) => {
+                                Some(s.as_str().to_string())
+                            }
                             _ => None,
                         };
-                        out.push(Reference { root, span: Span::from_opt(file, join_ranges(v.span(), end)), next_attr });
+                        out.push(Reference {
+                            root,
+                            span: Span::from_opt(file, join_ranges(v.span(), end)),
+                            next_attr,
+                        });
                     }
                 }
             } else {
@@ -995,7 +1408,10 @@ fn collect_refs(e: &Expression, file: &Arc<SourceFile>, bound: &mut Vec<String>,
             collect_refs(&c.true_expr, file, bound, out);
             collect_refs(&c.false_expr, file, bound, out);
         }
-        Expression::FuncCall(f) => f.args.iter().for_each(|a| collect_refs(a, file, bound, out)),
+        Expression::FuncCall(f) => f
+            .args
+            .iter()
+            .for_each(|a| collect_refs(a, file, bound, out)),
         Expression::UnaryOp(u) => collect_refs(&u.expr, file, bound, out),
         Expression::BinaryOp(b) => {
             collect_refs(&b.lhs_expr, file, bound, out);
@@ -1020,7 +1436,12 @@ fn collect_refs(e: &Expression, file: &Arc<SourceFile>, bound: &mut Vec<String>,
     }
 }
 
-fn collect_template_refs(t: &Template, file: &Arc<SourceFile>, bound: &mut Vec<String>, out: &mut Vec<Reference>) {
+fn collect_template_refs(
+    t: &Template,
+    file: &Arc<SourceFile>,
+    bound: &mut Vec<String>,
+    out: &mut Vec<Reference>,
+) {
     for el in t.iter() {
         match el {
             Element::Literal(_) => {}

@@ -251,6 +251,20 @@ impl Number {
         Number::parse_prec(s, LITERAL_PREC)
     }
 
+    /// cty's string-to-number conversion (`big.ParseFloat(s, 10, 512, ToNearestEven)`),
+    /// which also accepts `Inf`/`inf` with an optional sign.
+    pub fn parse_string(s: &str) -> Option<Number> {
+        let (neg, body) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        if body == "Inf" || body == "inf" {
+            return Some(Number::infinity(neg));
+        }
+        Number::parse(s)
+    }
+
     pub fn parse_prec(s: &str, prec: u32) -> Option<Number> {
         let b = s.as_bytes();
         let mut i = 0;

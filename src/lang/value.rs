@@ -176,7 +176,9 @@ impl Value {
     pub fn contains_sensitive(&self) -> bool {
         match self {
             Value::Sensitive(_) => true,
-            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => vs.iter().any(|v| v.contains_sensitive()),
+            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => {
+                vs.iter().any(|v| v.contains_sensitive())
+            }
             Value::Map(m) | Value::Object(m) => m.values().any(|v| v.contains_sensitive()),
             _ => false,
         }
@@ -189,7 +191,9 @@ impl Value {
             Value::Set(vs) => Value::Set(vs.into_iter().map(Value::deep_unmark).collect()),
             Value::Tuple(vs) => Value::Tuple(vs.into_iter().map(Value::deep_unmark).collect()),
             Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, v.deep_unmark())).collect()),
-            Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, v.deep_unmark())).collect()),
+            Value::Object(m) => {
+                Value::Object(m.into_iter().map(|(k, v)| (k, v.deep_unmark())).collect())
+            }
             v => v,
         }
     }
@@ -206,7 +210,9 @@ impl Value {
         match self {
             Value::Unknown(_) => false,
             Value::Sensitive(v) => v.is_wholly_known(),
-            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => vs.iter().all(|v| v.is_wholly_known()),
+            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => {
+                vs.iter().all(|v| v.is_wholly_known())
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(|v| v.is_wholly_known()),
             _ => true,
         }
@@ -259,8 +265,15 @@ impl Value {
             Value::List(vs) => Type::list(vs.first().map(|v| v.type_of()).unwrap_or(Type::Dynamic)),
             Value::Set(vs) => Type::set(vs.first().map(|v| v.type_of()).unwrap_or(Type::Dynamic)),
             Value::Tuple(vs) => Type::Tuple(vs.iter().map(|v| v.type_of()).collect()),
-            Value::Map(m) => Type::map(m.values().next().map(|v| v.type_of()).unwrap_or(Type::Dynamic)),
-            Value::Object(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), v.type_of())).collect()),
+            Value::Map(m) => Type::map(
+                m.values()
+                    .next()
+                    .map(|v| v.type_of())
+                    .unwrap_or(Type::Dynamic),
+            ),
+            Value::Object(m) => {
+                Type::Object(m.iter().map(|(k, v)| (k.clone(), v.type_of())).collect())
+            }
             Value::Sensitive(v) => v.type_of(),
         }
     }
@@ -295,9 +308,14 @@ impl Value {
         }
         match (a, b) {
             (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-            (Value::Number(x), Value::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal),
+            (Value::Number(x), Value::Number(y)) => x
+                .as_f64()
+                .partial_cmp(&y.as_f64())
+                .unwrap_or(Ordering::Equal),
             (Value::String(x), Value::String(y)) => x.cmp(y),
-            (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) | (Value::Set(x), Value::Set(y)) => {
+            (Value::List(x), Value::List(y))
+            | (Value::Tuple(x), Value::Tuple(y))
+            | (Value::Set(x), Value::Set(y)) => {
                 for (p, q) in x.iter().zip(y.iter()) {
                     match p.cmp_total(q) {
                         Ordering::Equal => {}
@@ -328,11 +346,16 @@ impl Value {
             (Value::Bool(x), Value::Bool(y)) => x == y,
             (Value::Number(x), Value::Number(y)) => x == y,
             (Value::String(x), Value::String(y)) => x == y,
-            (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) | (Value::Set(x), Value::Set(y)) => {
+            (Value::List(x), Value::List(y))
+            | (Value::Tuple(x), Value::Tuple(y))
+            | (Value::Set(x), Value::Set(y)) => {
                 x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.equals(q))
             }
             (Value::Map(x), Value::Map(y)) | (Value::Object(x), Value::Object(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && v1.equals(v2))
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((k1, v1), (k2, v2))| k1 == k2 && v1.equals(v2))
             }
             _ => false,
         }
@@ -346,15 +369,23 @@ impl Value {
             (Value::Sensitive(_), _) | (_, Value::Sensitive(_)) => false,
             (Value::Unknown(_), Value::Unknown(_)) => true,
             (Value::Unknown(_), _) | (_, Value::Unknown(_)) => false,
-            (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) | (Value::Set(x), Value::Set(y)) => {
+            (Value::List(x), Value::List(y))
+            | (Value::Tuple(x), Value::Tuple(y))
+            | (Value::Set(x), Value::Set(y)) => {
                 x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same_as(q))
             }
             // Lists and tuples of the same elements are the same attribute value once stored.
             (Value::List(x), Value::Tuple(y)) | (Value::Tuple(x), Value::List(y)) => {
                 x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same_as(q))
             }
-            (Value::Map(x), Value::Map(y)) | (Value::Object(x), Value::Object(y)) | (Value::Map(x), Value::Object(y)) | (Value::Object(x), Value::Map(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && v1.same_as(v2))
+            (Value::Map(x), Value::Map(y))
+            | (Value::Object(x), Value::Object(y))
+            | (Value::Map(x), Value::Object(y))
+            | (Value::Object(x), Value::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((k1, v1), (k2, v2))| k1 == k2 && v1.same_as(v2))
             }
             (a, b) => a.equals(b),
         }
@@ -371,8 +402,12 @@ impl Value {
             Value::Bool(b) => J::Bool(*b),
             Value::Number(n) => number_to_json(n.clone()),
             Value::String(s) => J::String(s.clone()),
-            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => J::Array(vs.iter().map(|v| v.to_json()).collect()),
-            Value::Map(m) | Value::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => {
+                J::Array(vs.iter().map(|v| v.to_json()).collect())
+            }
+            Value::Map(m) | Value::Object(m) => {
+                J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Sensitive(v) => v.to_json(),
         }
     }
@@ -386,7 +421,11 @@ impl Value {
             J::Number(n) => Value::Number(Number::from_f64(n.as_f64().unwrap_or(0.0))),
             J::String(s) => Value::String(s.clone()),
             J::Array(a) => Value::Tuple(a.iter().map(Value::from_json).collect()),
-            J::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
+            J::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -395,16 +434,32 @@ impl Value {
         use serde_json::Value as J;
         match (j, ty) {
             (J::Null, t) => Value::Null(t.clone()),
-            (J::Array(a), Type::List(t)) => Value::List(a.iter().map(|v| Value::from_json_typed(v, t)).collect()),
-            (J::Array(a), Type::Set(t)) => Value::set_from(a.iter().map(|v| Value::from_json_typed(v, t)).collect()),
+            (J::Array(a), Type::List(t)) => {
+                Value::List(a.iter().map(|v| Value::from_json_typed(v, t)).collect())
+            }
+            (J::Array(a), Type::Set(t)) => {
+                Value::set_from(a.iter().map(|v| Value::from_json_typed(v, t)).collect())
+            }
             (J::Array(a), Type::Tuple(ts)) => Value::Tuple(
-                a.iter().enumerate().map(|(i, v)| Value::from_json_typed(v, ts.get(i).unwrap_or(&Type::Dynamic))).collect(),
+                a.iter()
+                    .enumerate()
+                    .map(|(i, v)| Value::from_json_typed(v, ts.get(i).unwrap_or(&Type::Dynamic)))
+                    .collect(),
             ),
-            (J::Object(o), Type::Map(t)) => Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json_typed(v, t))).collect()),
+            (J::Object(o), Type::Map(t)) => Value::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json_typed(v, t)))
+                    .collect(),
+            ),
             (J::Object(o), Type::Object(attrs)) => {
                 let mut m = BTreeMap::new();
                 for (k, t) in attrs {
-                    m.insert(k.clone(), o.get(k).map(|v| Value::from_json_typed(v, t)).unwrap_or(Value::Null(t.clone())));
+                    m.insert(
+                        k.clone(),
+                        o.get(k)
+                            .map(|v| Value::from_json_typed(v, t))
+                            .unwrap_or(Value::Null(t.clone())),
+                    );
                 }
                 Value::Object(m)
             }
@@ -419,7 +474,9 @@ fn number_to_json(n: Number) -> serde_json::Value {
     if let Some(i) = n.as_i64() {
         serde_json::Value::Number(i.into())
     } else {
-        serde_json::Number::from_f64(n.as_f64()).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+        serde_json::Number::from_f64(n.as_f64())
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 

@@ -8,6 +8,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use num_bigint::BigInt;
+
 use super::{int_arg, num_arg, str_arg, FResult, FuncError};
 use crate::lang::value::Value;
 
@@ -174,10 +176,11 @@ fn cidrnetmask(a: &[Value]) -> FResult {
     Ok(Value::String(ip_string(n.mask(), n.bits)))
 }
 
-fn subnet(n: &Net, newbits: i64, netnum: i64) -> Result<Net, String> {
-    if newbits < 0 {
-        return Err("newbits must be non-negative".into());
-    }
+/// go-cidr's `SubnetBig` as Terraform 1.0.3 calls it, including what it does with
+/// negative arguments: a negative `newbits` shortens the prefix, and the subnet number
+/// is ORed into the address as a two's-complement big integer (so `-1` with 4 new bits
+/// gives `0.0.0.16/28` from `10.1.2.0/24`).
+fn subnet(n: &Net, newbits: i64, netnum: &BigInt) -> Result<String, String> {
     let new_prefix = n.prefix as i64 + newbits;
     if new_prefix > n.bits as i64 {
         return Err(format!(
@@ -185,36 +188,52 @@ fn subnet(n: &Net, newbits: i64, netnum: i64) -> Result<Net, String> {
             n.prefix, newbits
         ));
     }
-    if netnum < 0 {
-        return Err("netnum must be non-negative".into());
-    }
-    let newbits = newbits as u32;
-    let max = if newbits >= 64 {
-        u64::MAX as u128
-    } else {
-        (1u128 << newbits) - 1
-    };
-    if netnum as u128 > max {
+    if new_prefix < 0 {
         return Err(format!(
-            "prefix extension of {} does not accommodate a subnet numbered {}",
-            newbits, netnum
+            "cannot shorten a prefix of {} by {}",
+            n.prefix, -newbits
         ));
     }
-    let shift = n.bits - new_prefix as u32;
-    let addr = n.network() | ((netnum as u128).checked_shl(shift).unwrap_or(0) & full(n.bits));
-    Ok(Net {
-        addr,
-        prefix: new_prefix as u32,
-        bits: n.bits,
-    })
+    // uint64(1<<uint64(newbits)) - 1: shifts of 64 or more (and negative counts) give 0.
+    let max: u64 = if (0..64).contains(&newbits) {
+        (1u64 << newbits) - 1
+    } else {
+        u64::MAX
+    };
+    // big.Int.Uint64: the low 64 bits of the magnitude.
+    let low = netnum.magnitude().iter_u64_digits().next().unwrap_or(0);
+    if low > max {
+        return Err(format!(
+            "prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"
+        ));
+    }
+    let shift = (n.bits as i64 - new_prefix) as usize;
+    let ip = BigInt::from(n.network());
+    let merged = ip | (netnum << shift);
+    // intToIP: the magnitude's bytes, right-aligned in the address width.
+    let addr = merged
+        .magnitude()
+        .iter_u64_digits()
+        .take(2)
+        .enumerate()
+        .fold(0u128, |acc, (i, d)| acc | ((d as u128) << (64 * i)));
+    Ok(format!(
+        "{}/{}",
+        ip_string(addr & full(n.bits), n.bits),
+        new_prefix
+    ))
 }
 
 fn cidrsubnet(a: &[Value]) -> FResult {
     let n = parse_cidr(&str_arg(a, 0)?).map_err(FuncError::new)?;
-    let newbits = int_arg(a, 1).map_err(|e| FuncError::new(e.message))?;
-    let netnum = int_arg(a, 2).map_err(|e| FuncError::new(e.message))?;
-    subnet(&n, newbits, netnum)
-        .map(|s| Value::String(s.cidr()))
+    // gocty conversions inside the implementation: plain call errors.
+    let newbits = super::numeric::go_int(&num_arg(a, 1)?).map_err(FuncError::new)?;
+    let netnum = match num_arg(a, 2)?.to_bigint_trunc() {
+        Some((i, true)) => i,
+        _ => return Err(FuncError::new("value must be a whole number")),
+    };
+    subnet(&n, newbits, &netnum)
+        .map(Value::String)
         .map_err(FuncError::new)
 }
 
@@ -310,7 +329,7 @@ mod tests {
             ("cidrsubnet(\"10.1.2.3/16\", 4, 15)", "\"10.1.240.0/20\""),
             ("cidrsubnet(\"10.0.0.0/8\", 25, 0)", "!insufficient address space to extend prefix of 8 by 25"),
             ("cidrsubnet(\"10.0.0.0/8\", 8, 256)", "!prefix extension of 8 does not accommodate a subnet numbered 256"),
-            ("cidrsubnet(\"10.0.0.0/8\", 8, -1)", "!netnum must be non-negative"), // Terraform 1.0: "0.1.0.0/16"
+            ("cidrsubnet(\"10.0.0.0/8\", 8, -1)", "\"0.1.0.0/16\""), // as Terraform 1.0.3 (go-cidr ORs -1 in)
             ("cidrsubnet(\"fd00::/56\", 8, 255)", "\"fd00:0:0:ff::/64\""),
             ("cidrsubnet(\"fd00::/8\", 64, 3)", "\"fd00::300:0:0:0/72\""),
             ("cidrsubnet(\"10.0.0.0\", 8, 2)", "!invalid CIDR expression: invalid CIDR address: 10.0.0.0"),

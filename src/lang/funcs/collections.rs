@@ -101,7 +101,8 @@ fn chunklist(a: &[Value]) -> FResult {
         return Ok(Value::unknown());
     }
     let vs = list_arg(a, 0)?;
-    let size = int_arg(a, 1)?;
+    // gocty's int conversion inside the implementation: a plain error.
+    let size = super::numeric::go_int(&num_arg(a, 1)?).map_err(FuncError::new)?;
     if size < 0 {
         return Err(FuncError::new("the size argument must be positive"));
     }
@@ -148,7 +149,10 @@ fn coalescelist(a: &[Value]) -> FResult {
             return Ok(Value::unknown());
         }
         if v.is_null() {
-            continue;
+            // Terraform 1.0.3 checks every argument's type first; null has none.
+            return Err(FuncError::new(
+                "coalescelist arguments must be lists or tuples, got dynamic",
+            ));
         }
         match v {
             Value::List(vs) | Value::Tuple(vs) => {
@@ -215,6 +219,9 @@ fn seq_or_err<'v>(v: &'v Value, i: usize, msg: &str) -> Result<&'v [Value], Func
 }
 
 fn contains(a: &[Value]) -> FResult {
+    if !matches!(a[0], Value::List(_) | Value::Set(_) | Value::Tuple(_)) {
+        return Err(FuncError::new("argument must be list, tuple, or set"));
+    }
     let vs = seq_or_err(&a[0], 0, "argument must be list, tuple, or set")?;
     Ok(Value::Bool(vs.iter().any(|v| {
         v.type_of() == a[1].type_of() && v.equals(&a[1]) || same_kind_equal(v, &a[1])
@@ -241,9 +248,8 @@ fn element(a: &[Value]) -> FResult {
         return Ok(Value::unknown());
     }
     let idx = num_arg(a, 1)?;
-    let i = idx
-        .as_i64()
-        .ok_or_else(|| FuncError::arg(1, "invalid index: value must be a whole number"))?;
+    let i =
+        super::numeric::go_int(&idx).map_err(|e| FuncError::new(format!("invalid index: {e}")))?;
     if vs.is_empty() {
         return Err(FuncError::new(
             "cannot use element function with an empty list",
@@ -291,7 +297,7 @@ fn flatten(a: &[Value]) -> FResult {
 fn index(a: &[Value]) -> FResult {
     let vs = match &a[0] {
         Value::List(vs) | Value::Tuple(vs) => vs,
-        _ => return Err(FuncError::arg(0, "argument must be a list or tuple")),
+        _ => return Err(FuncError::new("argument must be a list or tuple")),
     };
     for (i, v) in vs.iter().enumerate() {
         if v.equals(&a[1]) && v.type_of() == a[1].type_of()
@@ -319,7 +325,9 @@ fn values(a: &[Value]) -> FResult {
     match &a[0] {
         Value::Map(m) => Ok(Value::List(m.values().cloned().collect())),
         Value::Object(m) => Ok(Value::Tuple(m.values().cloned().collect())),
-        _ => Err(FuncError::arg(0, "must have map or object type")),
+        _ => Err(FuncError::new(
+            "values() requires a map as the first argument",
+        )),
     }
 }
 
@@ -491,28 +499,37 @@ fn one(a: &[Value]) -> FResult {
     }
 }
 
+/// cty's `range`: big-number arithmetic (`0.1` steps accumulate at 512 bits, as in
+/// Terraform), at most 1024 elements.
 fn range(a: &[Value]) -> FResult {
-    let mut n = Vec::new();
     if a.is_empty() || a.len() > 3 {
         return Err(FuncError::new("must have one, two, or three arguments"));
     }
+    let mut n = Vec::new();
     for i in 0..a.len() {
-        n.push(num_arg(a, i)?.as_f64());
+        n.push(num_arg(a, i)?);
     }
-    let (start, end, step) = match n[..] {
-        [e] => (0.0, e, if e < 0.0 { -1.0 } else { 1.0 }),
-        [s, e] => (s, e, if e < s { -1.0 } else { 1.0 }),
-        [s, e, st] => (s, e, st),
+    let int = |i: i64| Number::from_i64(i);
+    let (start, end, step) = match &n[..] {
+        [e] => (int(0), e.clone(), int(if e.is_negative() { -1 } else { 1 })),
+        [s, e] => (
+            s.clone(),
+            e.clone(),
+            int(if e.cmp_num(s).is_lt() { -1 } else { 1 }),
+        ),
+        [s, e, st] => (s.clone(), e.clone(), st.clone()),
         _ => return Err(FuncError::new("must have one, two, or three arguments")),
     };
-    let down = step < 0.0;
-    if down && end > start {
+    // A zero step is not rejected up front (as in Terraform 1.0.3): the loop stops at
+    // the 1024-element limit, a plain call error.
+    let down = step.is_negative();
+    if down && end.cmp_num(&start).is_gt() {
         return Err(FuncError::arg(
             1,
             "end must be less than start when step is negative",
         ));
     }
-    if !down && end < start {
+    if !down && end.cmp_num(&start).is_lt() {
         return Err(FuncError::arg(
             1,
             "end must be greater than start when step is positive",
@@ -521,7 +538,8 @@ fn range(a: &[Value]) -> FResult {
     let mut out = Vec::new();
     let mut x = start;
     loop {
-        if (down && x <= end) || (!down && x >= end) {
+        let c = x.cmp_num(&end);
+        if (down && c.is_le()) || (!down && c.is_ge()) {
             break;
         }
         if out.len() >= 1024 {
@@ -529,12 +547,11 @@ fn range(a: &[Value]) -> FResult {
                 "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step",
             ));
         }
-        out.push(Value::Number(Number::from_f64(x)));
-        x = if step.fract() != 0.0 || start.fract() != 0.0 {
-            decimal_noise(x + step)
-        } else {
-            x + step
-        };
+        let next = x
+            .add(&step)
+            .map_err(|_| FuncError::new("can't add opposing infinities"))?;
+        out.push(Value::Number(x));
+        x = next;
     }
     Ok(Value::List(out))
 }
@@ -669,10 +686,9 @@ fn sort(a: &[Value]) -> FResult {
         match v {
             Value::String(s) => strs.push(s.clone()),
             _ => {
-                return Err(FuncError::arg(
-                    0,
-                    format!("given list element {i} is null; a null string cannot be sorted"),
-                ))
+                return Err(FuncError::new(format!(
+                    "given list element {i} is null; a null string cannot be sorted"
+                )))
             }
         }
     }
@@ -680,6 +696,9 @@ fn sort(a: &[Value]) -> FResult {
     Ok(Value::List(strs.into_iter().map(Value::String).collect()))
 }
 
+/// Terraform's `sum`: the first element must already be a number (cty's `Add` on
+/// anything else panics, which the call reports as a plain error); later elements
+/// convert; the total is exact.
 fn sum(a: &[Value]) -> FResult {
     let vs = match &a[0] {
         Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => vs,
@@ -688,25 +707,31 @@ fn sum(a: &[Value]) -> FResult {
     if vs.is_empty() {
         return Err(FuncError::arg(0, "cannot sum an empty list"));
     }
-    let mut total = 0.0;
-    for v in vs {
-        let n = conv::to_number(v).map_err(|_| {
-            FuncError::arg(0, "argument must be list, set, or tuple of number values")
-        })?;
-        total += n.as_f64();
+    let not_numbers = || FuncError::arg(0, "argument must be list, set, or tuple of number values");
+    if vs[0].is_null() {
+        return Err(not_numbers());
     }
-    Ok(Value::number(decimal_noise(total)))
-}
-
-/// Terraform adds numbers exactly (big decimals); `f64` sums of decimal fractions pick
-/// up binary noise (0.1 + 0.2 = 0.30000000000000004). A non-integral result is rounded
-/// to 15 significant digits, which removes that noise; results needing more digits
-/// lose precision (Terraform would keep them).
-fn decimal_noise(x: f64) -> f64 {
-    if x.fract() == 0.0 || !x.is_finite() {
-        return x;
+    let first = match vs[0].unmark().0 {
+        Value::Number(n) => Some(n.clone()),
+        _ => None,
+    };
+    let not_added =
+        |v: &Value| FuncError::new(format!("can't compute sum of {} values", v.friendly_type()));
+    let mut total = first.clone();
+    for v in &vs[1..] {
+        if v.is_null() {
+            return Err(not_numbers());
+        }
+        let n = conv::to_number(v).map_err(|_| not_numbers())?;
+        let Some(t) = &total else {
+            return Err(not_added(&vs[0]));
+        };
+        total = Some(
+            t.add(&n)
+                .map_err(|_| FuncError::new("can't compute sum of opposing infinities"))?,
+        );
     }
-    format!("{x:.14e}").parse().unwrap_or(x)
+    total.map(Value::Number).ok_or_else(|| not_added(&vs[0]))
 }
 
 fn transpose(a: &[Value]) -> FResult {
@@ -720,12 +745,7 @@ fn transpose(a: &[Value]) -> FResult {
         for it in items {
             match it {
                 Value::String(s) => out.entry(s).or_default().push(Value::String(k.clone())),
-                _ => {
-                    return Err(FuncError::arg(
-                        0,
-                        "input must not contain null list elements",
-                    ))
-                }
+                _ => return Err(FuncError::new("input must not contain null list elements")),
             }
         }
     }
@@ -755,7 +775,7 @@ fn zipmap(a: &[Value]) -> FResult {
                 out.insert(s.clone(), v);
             }
             Value::Unknown(_) => return Ok(Value::unknown()),
-            _ => return Err(FuncError::arg(0, "keys must not be null")),
+            _ => return Err(FuncError::new("keys must not be null")),
         }
     }
     Ok(if tuple {

@@ -39,36 +39,16 @@ pub fn to_number(v: &Value) -> Result<Number, String> {
 
 /// Terraform's string-to-number conversion: decimal syntax only, no surrounding space.
 pub fn parse_number(s: &str) -> Option<Number> {
-    if s.is_empty() || s.trim() != s {
-        return None;
-    }
-    let body = s
-        .strip_prefix('-')
-        .or_else(|| s.strip_prefix('+'))
-        .unwrap_or(s);
-    if body.is_empty() || !body.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
-        return None;
-    }
-    if !body
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-    {
-        return None;
-    }
-    let f: f64 = s.parse().ok()?;
-    if f.is_finite() {
-        Some(Number::from_f64(f))
-    } else {
-        None
-    }
+    Number::parse_string(s)
 }
 
 /// Converts a primitive to a bool.
 pub fn to_bool(v: &Value) -> Result<bool, String> {
     match v.unmark().0 {
         Value::Bool(b) => Ok(*b),
-        Value::String(s) if s == "true" => Ok(true),
-        Value::String(s) if s == "false" => Ok(false),
+        // cty accepts "1" and "0" as well.
+        Value::String(s) if s == "true" || s == "1" => Ok(true),
+        Value::String(s) if s == "false" || s == "0" => Ok(false),
         Value::String(_) => Err("a bool is required".into()),
         Value::Null(_) => Err("argument must not be null".into()),
         _ => Err("bool required".into()),

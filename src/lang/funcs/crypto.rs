@@ -25,7 +25,10 @@ fn hexv(b: &[u8]) -> Value {
 
 pub(super) fn call(name: &str, a: &[Value], ctx: &FuncCtx) -> Option<FResult> {
     let s = || str_arg(a, 0);
-    let f = || str_arg(a, 0).and_then(|p| read_file(&p, ctx));
+    // Terraform's file hash functions return the open error as is: a plain call error
+    // (unlike `file`, which blames the argument).
+    let f =
+        || str_arg(a, 0).and_then(|p| read_file(&p, ctx).map_err(|e| FuncError::new(e.message)));
     Some(match name {
         "md5" => s().map(|s| hexv(&Md5::digest(s.as_bytes()))),
         "sha1" => s().map(|s| hexv(&Sha1::digest(s.as_bytes()))),
@@ -94,21 +97,117 @@ fn uuidv5(a: &[Value]) -> FResult {
     ))
 }
 
+/// Terraform's `rsadecrypt`: RSA PKCS #1 v1.5 decryption of base64 ciphertext with a
+/// PEM private key (PKCS #1 `RSA PRIVATE KEY` or PKCS #8 `PRIVATE KEY`).
+///
+/// NOTE: the modular exponentiation is not constant-time; the function runs on the
+/// operator's own machine over data the configuration already holds.
 fn rsadecrypt(a: &[Value]) -> FResult {
     let s = str_arg(a, 0)?;
-    let _key = str_arg(a, 1)?;
-    if base64::engine::general_purpose::STANDARD
+    let key = str_arg(a, 1)?;
+    let ct = base64::engine::general_purpose::STANDARD
         .decode(s.as_bytes())
-        .is_err()
-    {
-        return Err(FuncError::arg(
-            0,
-            format!("failed to decode input {s:?}: cipher text must be base64-encoded"),
+        .map_err(|_| {
+            FuncError::arg(
+                0,
+                format!("failed to decode input {s:?}: cipher text must be base64-encoded"),
+            )
+        })?;
+    let (n, d) = rsa_private_key(&key).ok_or_else(|| {
+        FuncError::arg(
+            1,
+            "failed to parse key: no key found or unsupported key format",
+        )
+    })?;
+    let k = n.to_bytes_be().len();
+    let c = num_bigint::BigUint::from_bytes_be(&ct);
+    if ct.len() > k || c >= n {
+        return Err(FuncError::new(
+            "failed to decrypt: crypto/rsa: decryption error",
         ));
     }
-    Err(FuncError::new(
-        "rsadecrypt is not supported by this implementation",
+    let m = c.modpow(&d, &n).to_bytes_be();
+    // EM = 0x00 || 0x02 || PS (at least 8 non-zero bytes) || 0x00 || M
+    let mut em = vec![0u8; k - m.len()];
+    em.extend_from_slice(&m);
+    let sep = em.iter().skip(2).position(|b| *b == 0).map(|p| p + 2);
+    match sep {
+        Some(i) if em[0] == 0 && em[1] == 2 && i >= 10 => String::from_utf8(em[i + 1..].to_vec())
+            .map(Value::String)
+            .map_err(|_| FuncError::new("the decrypted text is not valid UTF-8")),
+        _ => Err(FuncError::new(
+            "failed to decrypt: crypto/rsa: decryption error",
+        )),
+    }
+}
+
+/// The modulus and private exponent of a PEM RSA private key.
+fn rsa_private_key(pem: &str) -> Option<(num_bigint::BigUint, num_bigint::BigUint)> {
+    let (label, der) = pem_block(pem)?;
+    let der = match label.as_str() {
+        "RSA PRIVATE KEY" => der,
+        // PrivateKeyInfo: SEQUENCE { version, AlgorithmIdentifier, OCTET STRING key }
+        "PRIVATE KEY" => {
+            let (body, _) = der_item(&der, 0x30)?;
+            let (_, rest) = der_item(body, 0x02)?;
+            let (_, rest) = der_item(rest, 0x30)?;
+            let (key, _) = der_item(rest, 0x04)?;
+            key.to_vec()
+        }
+        _ => return None,
+    };
+    // RSAPrivateKey: SEQUENCE { version, n, e, d, ... }
+    let (body, _) = der_item(&der, 0x30)?;
+    let (_, rest) = der_item(body, 0x02)?;
+    let (n, rest) = der_item(rest, 0x02)?;
+    let (_, rest) = der_item(rest, 0x02)?;
+    let (d, _) = der_item(rest, 0x02)?;
+    Some((
+        num_bigint::BigUint::from_bytes_be(n),
+        num_bigint::BigUint::from_bytes_be(d),
     ))
+}
+
+/// The first PEM block: its label and decoded bytes.
+fn pem_block(pem: &str) -> Option<(String, Vec<u8>)> {
+    let start = pem.find("-----BEGIN ")?;
+    let rest = &pem[start + 11..];
+    let label_end = rest.find("-----")?;
+    let label = rest[..label_end].to_string();
+    let body = &rest[label_end + 5..];
+    let end = body.find(&format!("-----END {label}-----"))?;
+    let b64: String = body[..end]
+        .lines()
+        .filter(|l| !l.contains(':'))
+        .flat_map(|l| l.trim().chars())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64.as_bytes())
+        .ok()?;
+    Some((label, der))
+}
+
+/// One DER item with tag `tag` at the start of `b`: its contents and what follows.
+fn der_item(b: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    if *b.first()? != tag {
+        return None;
+    }
+    let first = *b.get(1)? as usize;
+    let (len, hdr) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | *b.get(2 + i)? as usize;
+        }
+        (len, 2 + n)
+    };
+    let end = hdr.checked_add(len)?;
+    Some((b.get(hdr..end)?, b.get(end..)?))
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 
-use super::conv;
 use super::strings::sv;
 use super::{str_arg, FResult, FuncError};
 use crate::lang::value::Value;
@@ -63,22 +62,6 @@ pub(super) fn json_string(s: &str) -> String {
     out
 }
 
-/// A number in plain decimal notation (big.Float's Text('f', -1)).
-pub(super) fn plain_number(f: f64) -> String {
-    if f == 0.0 {
-        return "0".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    // Rust's Display for f64 never uses an exponent and prints the shortest digits.
-    format!("{f}")
-}
-
 /// cty's json.Marshal of a wholly known value.
 pub(super) fn to_json(v: &Value) -> Result<String, String> {
     let mut out = String::new();
@@ -93,10 +76,11 @@ fn write_json(v: &Value, out: &mut String) -> Result<(), String> {
         Value::Sensitive(inner) => write_json(inner, out)?,
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
-            if !n.as_f64().is_finite() {
+            if n.is_infinite() {
                 return Err("cannot serialize infinity as JSON".into());
             }
-            out.push_str(&plain_number(n.as_f64()))
+            // cty: `Text('f', -1)`, exact at the number's own precision.
+            out.push_str(&n.to_string())
         }
         Value::String(s) => out.push_str(&json_string(s)),
         Value::List(vs) | Value::Set(vs) | Value::Tuple(vs) => {
@@ -140,18 +124,139 @@ fn jsondecode(s: &str) -> FResult {
                 "EOF"
             }));
         }
+        Err(e) if e.to_string().starts_with("number out of range") => {
+            // Go's decoder has no range limit (cty parses numbers at 512 bits).
+            let mut r = JsonReader {
+                b: s.as_bytes(),
+                i: 0,
+            };
+            if let Some(v) = r.value() {
+                r.ws();
+                if r.i == r.b.len() {
+                    return Ok(v);
+                }
+            }
+            return Err(FuncError::new(strip_position(&e.to_string())));
+        }
         Err(e) => return Err(FuncError::new(strip_position(&e.to_string()))),
     };
     if de.end().is_err() {
         return Err(FuncError::new("extraneous data after JSON object"));
     }
-    Ok(json_value(&j))
+    // serde_json validated the text (and gives Go-like messages); the value is read
+    // again here so that numbers keep every digit (cty parses them at 512 bits).
+    let mut r = JsonReader {
+        b: s.as_bytes(),
+        i: 0,
+    };
+    Ok(r.value().unwrap_or_else(|| json_value(&j)))
 }
 
 fn strip_position(msg: &str) -> String {
     match msg.find(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),
+    }
+}
+
+/// Reads already-validated JSON into a value (arrays are tuples, objects are objects
+/// with the last duplicate key winning, strings NFC-normalised, numbers exact).
+struct JsonReader<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl JsonReader<'_> {
+    fn ws(&mut self) {
+        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+    fn value(&mut self) -> Option<Value> {
+        self.ws();
+        let c = *self.b.get(self.i)?;
+        Some(match c {
+            b'{' => {
+                self.i += 1;
+                let mut m = BTreeMap::new();
+                loop {
+                    self.ws();
+                    match self.b.get(self.i)? {
+                        b'}' => {
+                            self.i += 1;
+                            break;
+                        }
+                        b',' => self.i += 1,
+                        _ => {
+                            let k = self.string()?;
+                            self.ws();
+                            self.i += 1; // ':'
+                            let v = self.value()?;
+                            m.insert(k, v);
+                        }
+                    }
+                }
+                Value::Object(m)
+            }
+            b'[' => {
+                self.i += 1;
+                let mut vs = Vec::new();
+                loop {
+                    self.ws();
+                    match self.b.get(self.i)? {
+                        b']' => {
+                            self.i += 1;
+                            break;
+                        }
+                        b',' => self.i += 1,
+                        _ => vs.push(self.value()?),
+                    }
+                }
+                Value::Tuple(vs)
+            }
+            b'"' => sv(&self.string()?),
+            b't' => {
+                self.i += 4;
+                Value::Bool(true)
+            }
+            b'f' => {
+                self.i += 5;
+                Value::Bool(false)
+            }
+            b'n' => {
+                self.i += 4;
+                Value::null()
+            }
+            _ => {
+                let st = self.i;
+                while self.i < self.b.len()
+                    && matches!(
+                        self.b[self.i],
+                        b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+                    )
+                {
+                    self.i += 1;
+                }
+                let text = std::str::from_utf8(&self.b[st..self.i]).ok()?;
+                Value::Number(crate::lang::value::Number::parse(text)?)
+            }
+        })
+    }
+    fn string(&mut self) -> Option<String> {
+        let st = self.i;
+        self.i += 1;
+        while self.i < self.b.len() {
+            match self.b[self.i] {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    let text = std::str::from_utf8(&self.b[st..self.i]).ok()?;
+                    return serde_json::from_str::<String>(text).ok();
+                }
+                _ => self.i += 1,
+            }
+        }
+        None
     }
 }
 
@@ -356,7 +461,7 @@ fn textdecodebase64(a: &[Value]) -> FResult {
         )
     };
     let text: String = match enc {
-        TextEnc::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
+        TextEnc::Utf8 => String::from_utf8(bytes).map_err(|_| invalid())?,
         TextEnc::Utf16 | TextEnc::Utf16Le | TextEnc::Utf16Be => {
             let (mut le, mut body) = (enc == TextEnc::Utf16Le, &bytes[..]);
             if enc == TextEnc::Utf16 {
@@ -454,6 +559,7 @@ fn urldecode(a: &[Value]) -> FResult {
 
 fn csvdecode(a: &[Value]) -> FResult {
     let s = str_arg(a, 0)?;
+    check_csv_quotes(&s)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -487,6 +593,67 @@ fn csvdecode(a: &[Value]) -> FResult {
     Ok(Value::List(rows))
 }
 
+/// Go's encoding/csv rejects what the csv crate tolerates: a quoted field that never
+/// ends, and a quote inside an unquoted field.
+fn check_csv_quotes(s: &str) -> Result<(), FuncError> {
+    let b = s.as_bytes();
+    let mut line = 1u64;
+    let mut i = 0;
+    let mut field_start = true;
+    let err = |line: u64| {
+        FuncError::new(format!(
+            "CSV parse error on line {line}: extraneous or missing \" in quoted-field"
+        ))
+    };
+    while i < b.len() {
+        match b[i] {
+            b'"' if field_start => {
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return Err(err(line + 1)),
+                        Some(b'"') if b.get(i + 1) == Some(&b'"') => i += 2,
+                        Some(b'"') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(c) => {
+                            if *c == b'\n' {
+                                line += 1;
+                            }
+                            i += 1;
+                        }
+                    }
+                }
+                match b.get(i) {
+                    None | Some(b',') | Some(b'\n') | Some(b'\r') => {}
+                    Some(_) => return Err(err(line)),
+                }
+                field_start = false;
+            }
+            b'"' => {
+                return Err(FuncError::new(format!(
+                    "CSV parse error on line {line}: bare \" in non-quoted-field"
+                )))
+            }
+            b',' => {
+                field_start = true;
+                i += 1;
+            }
+            b'\n' => {
+                line += 1;
+                field_start = true;
+                i += 1;
+            }
+            _ => {
+                field_start = false;
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn csv_error(e: &csv::Error, line: u64) -> FuncError {
     let line = e.position().map(|p| p.line()).unwrap_or(line);
     FuncError::new(format!("CSV parse error on line {line}: {e}"))
@@ -504,35 +671,7 @@ fn yamldecode(s: &str) -> FResult {
             "on line 1, column 1: missing start of document",
         ));
     }
-    let y: serde_yaml::Value =
-        serde_yaml::from_str(s).map_err(|e| FuncError::new(e.to_string()))?;
-    yaml_value(&y).map_err(FuncError::new)
-}
-
-fn yaml_value(y: &serde_yaml::Value) -> Result<Value, String> {
-    use serde_yaml::Value as Y;
-    Ok(match y {
-        Y::Null => Value::null(),
-        Y::Bool(b) => Value::Bool(*b),
-        Y::Number(n) => Value::number(n.as_f64().unwrap_or(0.0)),
-        Y::String(s) => sv(s),
-        Y::Sequence(items) => Value::Tuple(items.iter().map(yaml_value).collect::<Result<_, _>>()?),
-        Y::Mapping(m) => {
-            let mut out = BTreeMap::new();
-            for (k, v) in m {
-                let key = match k {
-                    Y::String(s) => s.clone(),
-                    Y::Number(_) | Y::Bool(_) | Y::Null => {
-                        conv::to_string(&yaml_value(k)?).unwrap_or_else(|_| "null".into())
-                    }
-                    _ => return Err("only scalar values can be used as mapping keys".into()),
-                };
-                out.insert(key, yaml_value(v)?);
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(t) => yaml_value(&t.value)?,
-    })
+    super::yaml::decode(s)
 }
 
 /// cty's yamlencode: go-yaml's emitter output.
@@ -641,7 +780,7 @@ impl Yaml {
         match v {
             Value::Null(_) | Value::Unknown(_) => self.out.push_str("null"),
             Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(n) => self.out.push_str(&plain_number(n.as_f64())),
+            Value::Number(n) => self.out.push_str(&n.to_string()),
             Value::List(_) | Value::Set(_) | Value::Tuple(_) => {
                 self.out.push_str("[]");
                 return false;

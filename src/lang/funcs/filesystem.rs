@@ -181,27 +181,32 @@ fn fileset(a: &[Value], ctx: &FuncCtx) -> FResult {
     let pattern = str_arg(a, 1)?;
     let base_abs = resolve(&base, ctx).map_err(|e| FuncError::arg(0, e.message))?;
     let shown = clean(&format!("{base}/{pattern}"));
-    let mut pat = pattern.clone();
-    if pat == "**" || pat.ends_with("/**") {
-        pat.push_str("/*");
-    }
-    let full = format!(
-        "{}/{}",
-        glob::Pattern::escape(&base_abs.to_string_lossy()),
-        pat
-    );
     let opts = glob::MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
         require_literal_leading_dot: false,
     };
-    let paths = glob::glob_with(&full, opts).map_err(|_| {
-        FuncError::new(format!(
-            "failed to glob pattern ({shown}): syntax error in pattern"
-        ))
-    })?;
+    let mut found = Vec::new();
+    // Terraform's glob library (doublestar) supports `{a,b}` alternatives; the glob
+    // crate does not, so each alternative is globbed on its own.
+    for mut pat in expand_braces(&pattern) {
+        if pat == "**" || pat.ends_with("/**") {
+            pat.push_str("/*");
+        }
+        let full = format!(
+            "{}/{}",
+            glob::Pattern::escape(&base_abs.to_string_lossy()),
+            pat
+        );
+        let paths = glob::glob_with(&full, opts).map_err(|_| {
+            FuncError::new(format!(
+                "failed to glob pattern ({shown}): syntax error in pattern"
+            ))
+        })?;
+        found.extend(paths.flatten());
+    }
     let mut out = Vec::new();
-    for p in paths.flatten() {
+    for p in found {
         let Ok(md) = std::fs::metadata(&p) else {
             continue;
         };
@@ -214,6 +219,49 @@ fn fileset(a: &[Value], ctx: &FuncCtx) -> FResult {
         out.push(sv(&rel.to_string_lossy().replace('\\', "/")));
     }
     Ok(Value::set_from(out))
+}
+
+/// Expands the first top-level `{a,b,...}` of a glob pattern (recursively, so nested
+/// and later groups expand too). An unclosed brace is left as it is.
+fn expand_braces(pat: &str) -> Vec<String> {
+    let b = pat.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'{' => {
+                let (mut depth, mut j) = (0, i);
+                let mut parts = Vec::new();
+                let mut start = i + 1;
+                while j < b.len() {
+                    match b[j] {
+                        b'\\' => j += 1,
+                        b'{' => depth += 1,
+                        b'}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                parts.push(&pat[start..j]);
+                                let (pre, post) = (&pat[..i], &pat[j + 1..]);
+                                return parts
+                                    .into_iter()
+                                    .flat_map(|alt| expand_braces(&format!("{pre}{alt}{post}")))
+                                    .collect();
+                            }
+                        }
+                        b',' if depth == 1 => {
+                            parts.push(&pat[start..j]);
+                            start = j + 1;
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                return vec![pat.to_string()];
+            }
+            _ => i += 1,
+        }
+    }
+    vec![pat.to_string()]
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::conv;
 use super::encoding::json_string;
 use super::strings::sv;
 use super::{str_arg, FResult, FuncError};
-use crate::lang::value::{Type, Value};
+use crate::lang::value::{Number, Type, Value};
 
 /// The largest width or precision accepted, to bound the output's size.
 const MAX_WIDTH: usize = 1 << 20;
@@ -26,8 +26,19 @@ pub(super) fn format_func(a: &[Value]) -> FResult {
     }
     format_values(&f, &a[1..])
         .map(|s| sv(&s))
-        .map_err(FuncError::new)
+        .map_err(|e| match e.strip_prefix(TOO_MANY) {
+            // cty's formatFSM returns this one as an argument error.
+            Some(rest) => {
+                let (i, msg) = rest.split_once(':').unwrap_or(("1", rest));
+                FuncError::arg(i.parse().unwrap_or(1), msg)
+            }
+            None => FuncError::new(e),
+        })
 }
+
+/// Marks the extraneous-arguments error of `format_values` ("\u{0}N:message", N the
+/// function argument index), which `format` reports against the argument.
+const TOO_MANY: &str = "\u{0}";
 
 pub(super) fn formatlist_func(a: &[Value]) -> FResult {
     let f = str_arg(a, 0)?;
@@ -35,7 +46,7 @@ pub(super) fn formatlist_func(a: &[Value]) -> FResult {
     if args.is_empty() {
         return format_values(&f, args)
             .map(|s| Value::List(vec![sv(&s)]))
-            .map_err(FuncError::new);
+            .map_err(|e| FuncError::new(e.trim_start_matches(TOO_MANY)));
     }
     let mut iter_len: Option<(usize, usize)> = None;
     let mut unknown = false;
@@ -82,9 +93,13 @@ pub(super) fn formatlist_func(a: &[Value]) -> FResult {
         match format_values(&f, &fa) {
             Ok(s) => out.push(sv(&s)),
             Err(e) => {
+                let e = match e.strip_prefix(TOO_MANY) {
+                    Some(rest) => rest.split_once(':').map_or(rest, |(_, m)| m).to_string(),
+                    None => e,
+                };
                 return Err(FuncError::new(format!(
                     "error on format iteration {it}: {e}"
-                )))
+                )));
             }
         }
     }
@@ -111,6 +126,7 @@ pub(super) fn format_values(f: &str, args: &[Value]) -> Result<String, String> {
     let b = f.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(f.len());
     let mut next_arg = 1usize;
+    let mut highest = 0usize;
     let mut p = 0;
     while p < b.len() {
         if b[p] != b'%' {
@@ -200,6 +216,18 @@ pub(super) fn format_values(f: &str, args: &[Value]) -> Result<String, String> {
         let s = append(&v, args)?;
         out.extend_from_slice(s.as_bytes());
         next_arg = v.arg + 1;
+        highest = highest.max(v.arg);
+    }
+    if highest < args.len() {
+        // Extraneous arguments are an error, as in cty, to catch mistakes.
+        let first_bad = highest + 1;
+        return Err(if highest == 0 {
+            format!("{TOO_MANY}{first_bad}:too many arguments; no verbs in format string")
+        } else {
+            format!(
+                "{TOO_MANY}{first_bad}:too many arguments; only {highest} used by format string"
+            )
+        });
     }
     // Only whole UTF-8 sequences were copied, so this cannot fail; be lossy regardless.
     Ok(String::from_utf8(out)
@@ -246,14 +274,14 @@ fn append(v: &Verb, args: &[Value]) -> Result<String, String> {
             Ok(b.to_string())
         }
         'b' | 'd' | 'o' | 'x' | 'X' | 'e' | 'E' | 'f' | 'g' | 'G' => {
-            let n = conv::to_number(arg).map_err(unsupported)?.as_f64();
+            let n = conv::to_number(arg).map_err(unsupported)?;
             if matches!(v.mode, 'b' | 'd' | 'o' | 'x' | 'X') {
-                if n.fract() != 0.0 || !n.is_finite() {
-                    return Err(unsupported("an integer is required".into()));
+                match n.to_bigint_trunc() {
+                    Some((i, true)) => Ok(format_int(v, &i)),
+                    _ => Err(unsupported("an integer is required".into())),
                 }
-                Ok(format_int(v, n))
             } else {
-                Ok(float_with_flags(v, n))
+                Ok(float_with_flags(v, &n))
             }
         }
         's' | 'q' => {
@@ -289,24 +317,15 @@ fn pad_width(v: &Verb, s: String) -> String {
 }
 
 /// Go's big.Int formatting with fmt flags.
-fn format_int(v: &Verb, n: f64) -> String {
-    let neg = n < 0.0;
-    let a = n.abs();
-    let digits = if a < 1.7e38 {
-        // Exact: |n| is an integer below 2^127.
-        let i = a as u128;
-        match v.mode {
-            'b' => format!("{i:b}"),
-            'o' => format!("{i:o}"),
-            'x' => format!("{i:x}"),
-            'X' => format!("{i:X}"),
-            _ => i.to_string(),
-        }
-    } else {
-        match v.mode {
-            'd' => format!("{a:.0}"),
-            _ => big_radix(a, v.mode),
-        }
+fn format_int(v: &Verb, n: &num_bigint::BigInt) -> String {
+    let neg = n.sign() == num_bigint::Sign::Minus;
+    let a = n.magnitude();
+    let digits = match v.mode {
+        'b' => a.to_str_radix(2),
+        'o' => a.to_str_radix(8),
+        'x' => a.to_str_radix(16),
+        'X' => a.to_str_radix(16).to_ascii_uppercase(),
+        _ => a.to_str_radix(10),
     };
     let prefix = if v.sharp {
         match v.mode {
@@ -357,44 +376,15 @@ fn format_int(v: &Verb, n: f64) -> String {
     )
 }
 
-/// Digits of a huge integral double in base 2, 8 or 16.
-fn big_radix(a: f64, mode: char) -> String {
-    let bits = a.to_bits();
-    let exp = ((bits >> 52) & 0x7ff) as i64 - 1075;
-    let mant = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
-    // a = mant * 2^exp with exp > 0 here; build the binary string and regroup.
-    let mut bin = format!("{mant:b}");
-    bin.push_str(&"0".repeat(exp.max(0) as usize));
-    let group = match mode {
-        'b' => return bin,
-        'o' => 3,
-        _ => 4,
-    };
-    let pad = (group - bin.len() % group) % group;
-    let bin = "0".repeat(pad) + &bin;
-    let mut out = String::new();
-    for chunk in bin.as_bytes().chunks(group) {
-        let d = chunk
-            .iter()
-            .fold(0u32, |acc, b| acc * 2 + (b - b'0') as u32);
-        let c = std::char::from_digit(d, 16).unwrap_or('0');
-        out.push(if mode == 'X' {
-            c.to_ascii_uppercase()
-        } else {
-            c
-        });
-    }
-    let t = out.trim_start_matches('0');
-    if t.is_empty() {
-        "0".into()
-    } else {
-        t.to_string()
-    }
-}
-
 /// Go's big.Float.Format with fmt flags, for %e %E %f %g %G.
-fn float_with_flags(v: &Verb, n: f64) -> String {
-    let mut buf = format_float(n, v.mode, v.prec);
+fn float_with_flags(v: &Verb, num: &Number) -> String {
+    let n = num.as_f64();
+    let mut buf = match v.mode {
+        // Exact at the number's own precision, as big.Float formats.
+        'f' => num.text_f(v.prec.unwrap_or(6) as i32),
+        'e' | 'E' => num.text_e(v.prec.unwrap_or(6) as i32, v.mode == 'E'),
+        _ => format_float(n, v.mode, v.prec),
+    };
     let sign;
     if let Some(rest) = buf.strip_prefix('-') {
         sign = "-";
@@ -619,7 +609,7 @@ mod tests {
             ("format(\"%05s\", \"a\")", "\"0000a\""),
             ("format(\"%-05d|\", 3)", "\"3    |\""),
             ("format(\"%.0f %.1f\", 2.5, 0.25)", "\"2 0.2\""),
-            ("format(\"%d\", 1e30)", "\"1000000000000000019884624838656\""), // Terraform: exact 10^30
+            ("format(\"%d\", 1e30)", "\"1000000000000000000000000000000\""),
             ("format(\"%%|%v|%v\", true, unknown)", "(known after apply)"),
             ("format(\"%.3g|%g|%G\", 1.0, 0.000012345, 1e100)", "\"1|1.2345e-05|1E+100\""),
             ("format(\"%8.3e|%-9.2f|%+.1f\", -1234.5678, 1.005, 2)", "\"-1.235e+03|1.00     |+2.0\""),

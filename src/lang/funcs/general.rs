@@ -41,6 +41,9 @@ fn kind_name(v: &Value) -> String {
 
 fn to_prim(v: &Value, ty: Type) -> FResult {
     match v {
+        // Terraform 1.0.3's to* functions do not accept dynamic types, so cty passes
+        // an untyped null or unknown through unconverted.
+        Value::Null(Type::Dynamic) | Value::Unknown(Type::Dynamic) => return Ok(v.clone()),
         Value::Null(_) => return Ok(Value::Null(ty)),
         Value::Unknown(_) => return Ok(Value::Unknown(ty)),
         _ => {}
@@ -58,6 +61,9 @@ fn to_prim(v: &Value, ty: Type) -> FResult {
 
 fn to_coll(v: &Value, ty: Type, phrase: &str) -> FResult {
     match v {
+        // Terraform 1.0.3's to* functions do not accept dynamic types, so cty passes
+        // an untyped null or unknown through unconverted.
+        Value::Null(Type::Dynamic) | Value::Unknown(Type::Dynamic) => return Ok(v.clone()),
         Value::Null(_) => return Ok(Value::Null(ty)),
         Value::Unknown(_) => return Ok(Value::Unknown(ty)),
         _ => {}

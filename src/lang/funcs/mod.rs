@@ -25,6 +25,7 @@ mod numeric;
 mod strings;
 #[cfg(test)]
 mod tests;
+mod yaml;
 
 /// What a function call may depend on besides its arguments.
 pub struct FuncCtx<'a> {
@@ -298,8 +299,8 @@ pub fn exists(name: &str) -> bool {
 pub fn arity(name: &str) -> Option<(usize, Option<usize>)> {
     let sp = spec(name)?;
     Some(match name {
-        // `try` has one required parameter and more variadic ones.
-        "try" => (1, None),
+        // `try` is variadic only; with no arguments the call itself fails.
+        "try" => (0, None),
         _ => (
             sp.params.len(),
             if sp.var.is_some() {

@@ -13,7 +13,7 @@ use regex::Regex;
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::{format, int_arg, num_arg, str_arg, str_list_arg, FResult, FuncError};
+use super::{format, num_arg, str_arg, str_list_arg, FResult, FuncError};
 use crate::lang::value::{Type, Value};
 
 pub(super) fn call(name: &str, a: &[Value]) -> Option<FResult> {
@@ -120,10 +120,12 @@ fn title(s: &str) -> String {
 }
 
 fn indent(a: &[Value]) -> FResult {
-    let n = int_arg(a, 0)?;
+    // gocty's int conversion and Go's strings.Repeat (which panics on a negative
+    // count) run inside the implementation: plain call errors.
+    let n = super::numeric::go_int(&super::num_arg(a, 0)?).map_err(FuncError::new)?;
     let s = str_arg(a, 1)?;
     if n < 0 {
-        return Err(FuncError::arg(0, "number of spaces must not be negative"));
+        return Err(FuncError::new("strings: negative Repeat count"));
     }
     let n = usize::try_from(n).unwrap_or(usize::MAX);
     let lines = s.matches('\n').count();
