@@ -191,3 +191,19 @@ fn validate_and_graph() {
     assert!(o.status.success(), "{}", err(&o));
     assert!(out(&o).contains("digraph"), "{}", out(&o));
 }
+
+#[test]
+fn show_and_state_show_hide_sensitive_attributes() {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::write(d.path().join("main.tf"), "resource \"random_password\" \"db\" {\n  length = 24\n}\n").unwrap();
+    assert!(terrane(d.path(), &["apply", "-auto-approve"]).status.success());
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("state/terraform.tfstate")).unwrap()).unwrap();
+    let secret = state["resources"][0]["instances"][0]["attributes"]["result"].as_str().unwrap().to_string();
+    assert_eq!(secret.len(), 24);
+    for args in [&["state", "show", "random_password.db"][..], &["show"][..]] {
+        let o = terrane(d.path(), args);
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(!out(&o).contains(&secret), "{args:?} printed the password:\n{}", out(&o));
+        assert!(out(&o).contains("result") && out(&o).contains("(sensitive"), "{}", out(&o));
+    }
+}

@@ -98,7 +98,11 @@ impl Ui {
 /// Renders the top-level attributes of a state object the way `terrane state show`
 /// prints them: one `name = value` line each, aligned, indented by four spaces.
 pub fn format_attributes(v: &Value) -> String {
-    let (v, _) = v.unmark();
+    // Attributes the schema marks sensitive stay marked: render_value hides them.
+    let v = match v {
+        Value::Sensitive(inner) => inner.as_ref(),
+        other => other,
+    };
     let Some(m) = v.as_map() else {
         return format!("    {}\n", render_value(v, 4));
     };

@@ -223,16 +223,7 @@ impl Engine {
     }
 
     fn typed_state_value(&self, addr: &AbsResourceInstance, v: &Value) -> Value {
-        let name = addr.resource.implied_provider();
-        if let Some(f) = self.registry.get(name) {
-            let p = f();
-            let s = p.schema();
-            let rs = if addr.resource.mode == crate::addrs::ResourceMode::Data { s.data_sources.get(&addr.resource.type_) } else { s.resources.get(&addr.resource.type_) };
-            if let Some(rs) = rs {
-                return eval::mark_sensitive(eval::retype(v, &rs.block), &rs.block, None);
-            }
-        }
-        v.clone()
+        typed_state_value(&self.registry, addr, v)
     }
 
     fn destroy_plan(&self, prior: &State, diags: &mut Diagnostics) -> Plan {
@@ -462,6 +453,21 @@ impl EvalSession<'_> {
         let root = crate::addrs::ModuleInstance::root();
         crate::lang::eval::eval(&crate::config::Expr { file, expr }, &self.w.scope(&root, eval::Binding::default()))
     }
+}
+
+/// A state object's attributes typed by its provider's schema, with the attributes the
+/// schema calls sensitive marked (so that they render as `(sensitive value)`).
+pub fn typed_state_value(registry: &Registry, addr: &AbsResourceInstance, v: &Value) -> Value {
+    let name = addr.resource.implied_provider();
+    if let Some(f) = registry.get(name) {
+        let p = f();
+        let s = p.schema();
+        let rs = if addr.resource.mode == crate::addrs::ResourceMode::Data { s.data_sources.get(&addr.resource.type_) } else { s.resources.get(&addr.resource.type_) };
+        if let Some(rs) = rs {
+            return eval::mark_sensitive(eval::retype(v, &rs.block), &rs.block, None);
+        }
+    }
+    v.clone()
 }
 
 /// `prior` with the plan's adopted objects recorded and its resolved intents removed.
