@@ -457,25 +457,8 @@ pub async fn create(c: &Clients, t: &str, planned: &Value, ident: &ObjectIdentit
                 planned,
                 vec![("id", id.as_str().into()), ("name", name.as_str().into())],
             );
-            // As Terraform does: the allow-all egress rule AWS adds to a new VPC group is
-            // removed, so that egress is exactly what the configuration declares.
-            let all = IpPermission::builder()
-                .ip_protocol("-1")
-                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build();
-            match c
-                .ec2
-                .revoke_security_group_egress()
-                .group_id(&id)
-                .ip_permissions(all)
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(x)
-                    if matches!(err_code(&x), Some("InvalidPermission.NotFound"))
-                        || is_not_found(err_code(&x)) => {}
-                Err(x) => return Err((Some(partial), aws_diag("RevokeSecurityGroupEgress", &x))),
+            if let Err(d) = revoke_default_egress(c, &id).await {
+                return Err((Some(partial), d));
             }
             read_created(c, "security group", &id, partial.clone(), || {
                 read_sg(c, &id, planned)
@@ -1488,4 +1471,19 @@ async fn read_key_pair(
             ("tags_all", tags_all),
         ],
     )))
+}
+
+/// As Terraform does: the allow-all egress rule AWS adds to a new VPC security group is
+/// removed, so that egress is exactly what the configuration declares. Part of creating a
+/// group, so `recover` finishes it too for a group whose create was interrupted.
+pub async fn revoke_default_egress(c: &Clients, id: &str) -> Result<(), ProviderDiag> {
+    let all = IpPermission::builder()
+        .ip_protocol("-1")
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    match c.ec2.revoke_security_group_egress().group_id(id).ip_permissions(all).send().await {
+        Ok(_) => Ok(()),
+        Err(x) if matches!(err_code(&x), Some("InvalidPermission.NotFound")) || is_not_found(err_code(&x)) => Ok(()),
+        Err(x) => Err(aws_diag("RevokeSecurityGroupEgress", &x)),
+    }
 }

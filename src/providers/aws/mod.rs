@@ -465,6 +465,10 @@ impl Provider for AwsProvider {
             "aws_s3_bucket" => s3::recover_bucket(&c, identity).await,
             _ => match ec2_net::recover_id(&c, type_name, identity).await {
                 Ok(Some(id)) => {
+                    // The interrupted create may have stopped before its last step.
+                    if type_name == "aws_security_group" {
+                        ec2_net::revoke_default_egress(&c, &id).await.map_err(|d| vec![d])?;
+                    }
                     let seed = super::builtin::object_with(block, {
                         let mut v: Vec<(&str, Value)> = vec![("id", Value::from(id.as_str()))];
                         v.extend(schema::defaults(type_name));
