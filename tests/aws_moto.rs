@@ -7,7 +7,7 @@
 //! emulator fails the test; elsewhere the test is skipped with a message.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 mod support;
 
@@ -30,24 +30,7 @@ fn free_port() -> u16 {
 // Running terrane
 
 fn terrane(dir: &Path, endpoint: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terrane"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-aws-credentials"),
-        )
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run terrane")
+    support::moto::terrane_on(dir, endpoint, args).output().expect("run terrane")
 }
 
 fn text(o: &Output) -> String {

@@ -26,20 +26,7 @@ fn moto() -> support::moto::PrivateMoto {
 }
 
 fn terrane(dir: &Path, endpoint: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_terrane"));
-    c.args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null());
-    c
+    support::moto::terrane_on(dir, endpoint, args)
 }
 
 fn text(o: &Output) -> String {

@@ -122,3 +122,22 @@ pub fn private_server() -> Option<PrivateMoto> {
     }
     panic!("moto_server did not start on port {port}");
 }
+
+/// `terrane ARGS` in `dir`, pointed at the emulator at `endpoint` with dummy credentials
+/// and no shared AWS configuration of the machine's user.
+pub fn terrane_on(dir: &std::path::Path, endpoint: &str, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_terrane"));
+    c.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env_remove("AWS_PROFILE")
+        .stdin(std::process::Stdio::null());
+    c
+}
