@@ -293,35 +293,172 @@ def machine():
 
 
 AWS_PROBE = r"""
-import statistics, sys, time, boto3
-ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name="us-east-1")
+import json, statistics, sys, threading, time, boto3
+from botocore.config import Config
+endpoint, samples, n, par = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def client():
+    return boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1",
+                        config=Config(max_pool_connections=par * 2, retries={"max_attempts": 1}))
+ec2 = client()
 vpc = ec2.create_vpc(CidrBlock="10.43.0.0/16")["Vpc"]["VpcId"]
-times = []
-for i in range(int(sys.argv[2])):
-    t0 = time.perf_counter()
-    ec2.create_security_group(GroupName="latency-probe-%d" % i, Description="probe", VpcId=vpc)
-    times.append(time.perf_counter() - t0)
+everything = ["0.0.0.0/0"]
+def one_group(c, name, times=None):
+    # The calls terrane's aws_security_group create makes, in its order.
+    steps = [
+        ("CreateSecurityGroup", lambda: c.create_security_group(
+            GroupName=name, Description="probe", VpcId=vpc,
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": [{"Key": "terrane:token", "Value": name}]}])["GroupId"]),
+    ]
+    t0 = time.perf_counter(); gid = steps[0][1](); t1 = time.perf_counter()
+    c.revoke_security_group_egress(GroupId=gid, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    t2 = time.perf_counter()
+    c.describe_security_groups(GroupIds=[gid])
+    t3 = time.perf_counter()
+    if times is not None:
+        times["CreateSecurityGroup"].append(t1 - t0)
+        times["RevokeSecurityGroupEgress"].append(t2 - t1)
+        times["DescribeSecurityGroups"].append(t3 - t2)
+    return gid
+times = {"CreateSecurityGroup": [], "RevokeSecurityGroupEgress": [], "DescribeSecurityGroups": []}
+for i in range(samples):
+    one_group(ec2, "latency-probe-%d" % i, times)
+# The emulator's own throughput: the same n groups made by `par` threads (the client
+# side's best case; the floor on a machine where the emulator does not scale).
+names = ["throughput-probe-%d" % i for i in range(n)]
+lock = threading.Lock()
+def worker():
+    c = client()
+    while True:
+        with lock:
+            if not names:
+                return
+            name = names.pop()
+        one_group(c, name)
+t0 = time.perf_counter()
+ts = [threading.Thread(target=worker) for _ in range(par)]
+for t in ts: t.start()
+for t in ts: t.join()
+wall = time.perf_counter() - t0
 for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]:
     if g["GroupName"] != "default":
         ec2.delete_security_group(GroupId=g["GroupId"])
 ec2.delete_vpc(VpcId=vpc)
-print(statistics.median(times))
+print(json.dumps({"median": {k: statistics.median(v) for k, v in times.items()}, "parallel_wall": wall}))
 """
 
 
-def aws_latency(endpoint, samples=50):
-    """Median seconds of one CreateSecurityGroup round trip against the emulator, timed
-    with boto3 from moto's own virtualenv, one call at a time: the emulator's latency in
-    the floor N x latency / parallelism. None when it cannot be measured."""
+def aws_probe(endpoint, n, parallelism, samples=50):
+    """The emulator's latency, timed with boto3 from moto's own virtualenv: the median of
+    each call terrane makes to create one security group (CreateSecurityGroup,
+    RevokeSecurityGroupEgress, DescribeSecurityGroups), one call at a time, `samples`
+    groups; and the wall time of making n such groups from `parallelism` threads (what the
+    emulator itself sustains). None when it cannot be measured."""
     server = os.environ.get("TERRANE_MOTO_SERVER")
     py = os.path.join(os.path.dirname(server), "python") if server else None
     if not py or not os.access(py, os.X_OK):
         return None
-    r = subprocess.run([py, "-c", AWS_PROBE, endpoint, str(samples)], capture_output=True, text=True)
+    r = subprocess.run([py, "-c", AWS_PROBE, endpoint, str(samples), str(n), str(parallelism)],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         print("latency probe failed: %s" % (r.stderr.strip().splitlines() or [""])[-1], file=sys.stderr)
         return None
-    return float(r.stdout.strip())
+    return json.loads(r.stdout.strip())
+
+
+def moto_api(endpoint, what):
+    import urllib.request
+    req = urllib.request.Request("%s/moto-api/recorder/%s" % (endpoint, what),
+                                 method="GET" if what == "download-recording" else "POST")
+    with urllib.request.urlopen(req, timeout=30) as f:
+        return f.read().decode()
+
+
+def recorded_calls(tool, d, env, endpoint):
+    """Runs one apply (untimed) with moto's request recorder on and returns {Action: count}
+    of the EC2 calls it made (then destroys what it made). None if the recorder is off."""
+    import urllib.parse
+    try:
+        moto_api(endpoint, "reset-recording")
+        moto_api(endpoint, "start-recording")
+    except OSError:
+        return None
+    tool.reset_state(d, env, destroy=True)
+    run_once(tool.argv("apply"), d, env, 0)
+    moto_api(endpoint, "stop-recording")
+    counts = {}
+    for line in moto_api(endpoint, "download-recording").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        body = rec.get("body") or ""
+        if rec.get("body_encoded"):
+            import base64
+            body = base64.b64decode(body).decode(errors="replace")
+        q = urllib.parse.parse_qs(body) if "Action=" in body else urllib.parse.parse_qs(
+            urllib.parse.urlparse(rec.get("url", "")).query)
+        action = (q.get("Action") or ["%s %s" % (rec.get("method"), urllib.parse.urlparse(rec.get("url", "")).path)])[0]
+        counts[action] = counts.get(action, 0) + 1
+    moto_api(endpoint, "reset-recording")
+    tool.reset_state(d, env, destroy=True)
+    return counts
+
+
+def aws_report(n, f, rows):
+    applied = next((r["terrane"] for r in rows if r["kind"] == "aws" and r["n"] == n
+                    and r["command"] == "apply"), None)
+    ok = applied and "error" not in applied
+    lat = ", ".join("%s %.1f ms" % (k, v * 1000) for k, v in f["latency_s"].items())
+    out = ("aws_%d: calls of one apply: %s.\nEmulator latency per security group (median, one call"
+           " at a time): %s = %.1f ms. Floor N x latency / parallelism = %d x %.1f ms / %d = %.2f s."
+           "\nThe emulator itself making the same %d groups from %d boto3 threads: %.2f s."
+           % (n, ", ".join("%s %d" % kv for kv in sorted((f["calls"] or {}).items())) or "not recorded",
+              lat, f["per_resource_s"] * 1000, n, f["per_resource_s"] * 1000, f["parallelism"],
+              f["floor_s"], n, f["parallelism"], f["emulator_parallel_s"]))
+    if ok:
+        out += ("\nterrane apply: %.2f s = %.2fx the floor, %.2fx the emulator's own parallel time."
+                % (applied["wall_s"], applied["wall_s"] / f["floor_s"], applied["wall_s"] / f["emulator_parallel_s"]))
+    else:
+        out += "\nterrane apply failed: %s" % (applied or {}).get("error")
+    return out
+
+
+_MOTO = []
+
+
+def aws_endpoint(workdir, log):
+    """A private moto server (TERRANE_MOTO_SERVER) started for the benchmark, so that
+    other users of a shared emulator neither load it nor see its recordings; else the
+    shared TERRANE_MOTO_ENDPOINT."""
+    if _MOTO:
+        return _MOTO[0][0]
+    server = os.environ.get("TERRANE_MOTO_SERVER")
+    if not server:
+        return os.environ.get("TERRANE_MOTO_ENDPOINT")
+    import socket
+    import urllib.request
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    d = os.path.join(workdir, "moto")
+    os.makedirs(d, exist_ok=True)
+    env = dict(os.environ, MOTO_RECORDER_FILEPATH=os.path.join(d, "recording"))
+    log_f = open(os.path.join(d, "server.log"), "wb")
+    p = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], cwd=d, env=env,
+                         stdout=log_f, stderr=log_f, start_new_session=True)
+    ep = "http://127.0.0.1:%d" % port
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(ep + "/moto-api/data.json", timeout=1)
+            break
+        except OSError:
+            if p.poll() is not None:
+                raise SystemExit("moto exited; see %s" % os.path.join(d, "server.log"))
+            time.sleep(0.2)
+    _MOTO.append((ep, p))
+    log("   private moto server at %s (pid %d)" % (ep, p.pid))
+    return ep
 
 
 def main():
@@ -343,13 +480,17 @@ def main():
                     help="print the report of earlier --json files (rows merged in order) and stop")
     args = ap.parse_args()
     if args.report:
-        rows, present = [], set()
+        rows, present, aws = [], set(), {}
         for path in args.report:
             with open(path) as f:
                 data = json.load(f)
             rows += data["rows"]
             present |= set(data["tools"])
-        print(report(rows, present))
+            aws.update({int(n): v for n, v in data.get("aws", {}).items()})
+        text = report(rows, present)
+        for n, f in sorted(aws.items()):
+            text += "\n\n" + aws_report(n, f, rows)
+        print(text)
         return
     log = lambda m: print(m, file=sys.stderr, flush=True)
 
@@ -390,19 +531,28 @@ def main():
             kind_env = dict(env)
             args.destroy_between = kind == "aws"
             if kind == "aws":
-                ep = os.environ.get("TERRANE_MOTO_ENDPOINT")
+                ep = aws_endpoint(args.workdir, log)
                 if not ep:
-                    log("   skipped: TERRANE_MOTO_ENDPOINT is not set (start moto: scripts/setup/20-moto.sh)")
+                    log("   skipped: neither TERRANE_MOTO_SERVER nor TERRANE_MOTO_ENDPOINT is set"
+                        " (scripts/setup/20-moto.sh installs and starts moto)")
                     continue
                 kind_env["AWS_ENDPOINT_URL"] = ep
                 for t in these:
                     t.extra = ["-parallelism=%d" % args.aws_parallelism]
-                lat = aws_latency(ep)
-                if lat is not None:
-                    floor = n * lat / args.aws_parallelism
-                    aws_floor[n] = (lat, floor)
-                    log("   emulator latency %.1f ms; floor for %d resources at parallelism %d: %.2f s"
-                        % (lat * 1000, n, args.aws_parallelism, floor))
+                calls = recorded_calls(these[0], dirs[these[0].name], kind_env, ep)
+                if calls:
+                    log("   calls of one apply: %s" % json.dumps(calls, sort_keys=True))
+                probe = aws_probe(ep, n, args.aws_parallelism)
+                if probe is not None:
+                    per = sum(probe["median"].values())
+                    floor = n * per / args.aws_parallelism
+                    aws_floor[n] = {"calls": calls, "latency_s": probe["median"], "per_resource_s": per,
+                                    "floor_s": floor, "emulator_parallel_s": probe["parallel_wall"],
+                                    "parallelism": args.aws_parallelism}
+                    log("   emulator latency per resource %.1f ms (%s); floor for %d resources at"
+                        " parallelism %d: %.2f s; the emulator itself, %d threads: %.2f s"
+                        % (per * 1000, ", ".join("%s %.1f ms" % (k, v * 1000) for k, v in probe["median"].items()),
+                           n, args.aws_parallelism, floor, args.aws_parallelism, probe["parallel_wall"]))
             for command in commands:
                 if kind == "aws" and command == "fmt":
                     continue
@@ -414,22 +564,22 @@ def main():
                 t.reset_state(dirs[t.name], kind_env, destroy=args.destroy_between)
                 t.extra = []
     text = report(rows, present)
-    for n, (lat, floor) in sorted(aws_floor.items()):
-        applied = next((r["terrane"] for r in rows if r["kind"] == "aws" and r["n"] == n
-                        and r["command"] == "apply"), None)
-        got = "%.2f s, %.2fx the floor" % (applied["wall_s"], applied["wall_s"] / floor) \
-            if applied and "error" not in applied else "apply failed"
-        text += ("\n\naws_%d: emulator latency %.1f ms (median CreateSecurityGroup), floor N x latency"
-                 " / parallelism = %d x %.1f ms / %d = %.2f s; terrane apply: %s"
-                 % (n, lat * 1000, n, lat * 1000, args.aws_parallelism, floor, got))
+    for n, f in sorted(aws_floor.items()):
+        text += "\n\n" + aws_report(n, f, rows)
     print("Machine: " + machine())
     print("Tools: " + ", ".join("%s (%s)" % (t.name, t.exe) for t in tools))
     print()
     print(text)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": machine(), "tools": {t.name: t.exe for t in tools}, "rows": rows}, f, indent=1)
+            json.dump({"machine": machine(), "tools": {t.name: t.exe for t in tools}, "rows": rows,
+                       "aws": {str(n): v for n, v in aws_floor.items()}}, f, indent=1)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for _, p in _MOTO:
+            p.terminate()
+            p.wait()
