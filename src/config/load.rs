@@ -201,24 +201,34 @@ fn syntax_message(m: &str) -> String {
     }
 }
 
-/// Converts an hcl-edit body into ours, keeping spans.
-pub fn convert_body(file: &Arc<SourceFile>, body: &structure::Body) -> Body {
+/// Converts an hcl-edit body into ours, keeping spans. The body is consumed: its
+/// expressions move into ours (a copy would double the configuration's memory while
+/// both exist).
+pub fn convert_body(file: &Arc<SourceFile>, body: structure::Body) -> Body {
     let mut out = Body::default();
-    for s in body.iter() {
+    for s in body {
         match s {
-            Structure::Attribute(a) => out.attrs.push(Attr {
-                name: a.key.as_str().to_string(),
-                name_span: Span::from_opt(file, a.key.span()),
-                expr: Expr { file: file.clone(), expr: a.value.clone() },
-                span: Span::from_opt(file, a.span()),
-            }),
-            Structure::Block(b) => out.blocks.push(BlockCfg {
-                ident: b.ident.as_str().to_string(),
-                labels: b.labels.iter().map(|l| l.as_str().to_string()).collect(),
-                ident_span: Span::from_opt(file, b.ident.span()),
-                body: convert_body(file, &b.body),
-                span: Span::from_opt(file, b.span()),
-            }),
+            Structure::Attribute(a) => {
+                let name_span = Span::from_opt(file, a.key.span());
+                let span = Span::from_opt(file, a.span());
+                out.attrs.push(Attr {
+                    name: a.key.as_str().to_string(),
+                    name_span,
+                    expr: Expr { file: file.clone(), expr: a.value },
+                    span,
+                })
+            }
+            Structure::Block(b) => {
+                let ident_span = Span::from_opt(file, b.ident.span());
+                let span = Span::from_opt(file, b.span());
+                out.blocks.push(BlockCfg {
+                    ident: b.ident.as_str().to_string(),
+                    labels: b.labels.iter().map(|l| l.as_str().to_string()).collect(),
+                    ident_span,
+                    body: convert_body(file, b.body),
+                    span,
+                })
+            }
         }
     }
     out
@@ -244,7 +254,7 @@ fn load_module_from(dir: &Path, files: Vec<(String, String)>, diags: &mut Diagno
                 continue;
             }
         };
-        let body = convert_body(&file, &body);
+        let body = convert_body(&file, body);
         for a in &body.attrs {
             diags.push(
                 Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected at the top level of a configuration file.", a.name))

@@ -325,7 +325,7 @@ fn parse_hcl(file: &Arc<SourceFile>, cwd: &Path) -> (FileValues, Diagnostics) {
         Ok(b) => b,
         Err(d) => return (Vec::new(), d.into()),
     };
-    let body = convert_body(file, &body);
+    let body = convert_body(file, body);
     let mut diags = Diagnostics::new();
     for b in &body.blocks {
         diags.push(
