@@ -21,8 +21,9 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile, Span};
 /// diagnostics; the caller must then leave the file untouched.
 pub fn format_source(name: &str, src: &str) -> Result<String, Diagnostics> {
     let file = SourceFile::new(name, src);
-    check_syntax(&file)?;
-    let mut tokens = terraform::rewrite(lexer::lex(src));
+    let tokens = lexer::lex(src);
+    check_syntax(&file, &tokens)?;
+    let mut tokens = terraform::rewrite(tokens);
     layout::format(&mut tokens);
     let mut out = String::with_capacity(src.len() + src.len() / 8);
     for t in &tokens {
@@ -33,7 +34,7 @@ pub fn format_source(name: &str, src: &str) -> Result<String, Diagnostics> {
 }
 
 /// The file must be valid native syntax; the token rewrites assume it.
-fn check_syntax(file: &Arc<SourceFile>) -> Result<(), Diagnostics> {
+fn check_syntax(file: &Arc<SourceFile>, tokens: &[lexer::Token]) -> Result<(), Diagnostics> {
     // Terraform's scanner skips a byte order mark; hcl-edit does not.
     let bom = if file.text.starts_with('\u{feff}') {
         3
@@ -60,7 +61,7 @@ fn check_syntax(file: &Arc<SourceFile>) -> Result<(), Diagnostics> {
             .into());
     }
     // hcl-edit accepts a few things Terraform's scanner rejects; the tokens show them.
-    for t in lexer::lex(&file.text) {
+    for t in tokens {
         let (summary, detail) = match t.kind {
             lexer::Kind::Invalid => (
                 "Invalid character",
