@@ -470,7 +470,7 @@ def main():
     ap.add_argument("--budget", type=float, default=0, help="seconds per tool and command; 0 = no limit")
     ap.add_argument("--timeout", type=float, default=0, help="seconds per run; 0 = none")
     ap.add_argument("--tools", default="terrane,terraform")
-    ap.add_argument("--tf-ns", help="the N at which Terraform runs too (default: every N)")
+    ap.add_argument("--tf-ns", help="the N at which Terraform runs too, N or KIND:N, comma-separated (default: every N)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--terrane", default=os.path.join(REPO, "target", "release", "terrane"))
     ap.add_argument("--workdir", default=os.path.join(REPO, "target", "bench"))
@@ -518,14 +518,15 @@ def main():
         if c not in ALL_COMMANDS:
             raise SystemExit("unknown command %r (known: %s)" % (c, ", ".join(ALL_COMMANDS)))
     ns = [int(x) for x in args.ns.split(",")]
-    tf_ns = [int(x) for x in args.tf_ns.split(",")] if args.tf_ns else None
+    # --tf-ns: entries N (every kind) or KIND:N (that kind only).
+    tf_ns = [x if ":" in x else int(x) for x in args.tf_ns.split(",")] if args.tf_ns else None
     log("== machine: " + machine())
     rows = []
     aws_floor = {}
     for kind in args.kinds.split(","):
         for n in ns:
             these = [t for t in tools if t.name == "terrane" or
-                     (kind not in TERRANE_ONLY_KINDS and (not tf_ns or n in tf_ns))]
+                     (kind not in TERRANE_ONLY_KINDS and (not tf_ns or n in tf_ns or "%s:%d" % (kind, n) in tf_ns))]
             dirs = {t.name: prepare(t, kind, n, args.workdir, env) for t in these}
             log("== %s_%d" % (kind, n))
             kind_env = dict(env)
