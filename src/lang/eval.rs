@@ -239,6 +239,22 @@ impl<'a> Evaluator<'a> {
         Span::from_opt(self.file, e.span())
     }
 
+    /// An identifier or plain quoted object key as the source text spells it: the
+    /// parser may have seen a placeholder there (`lang::parse_with_repeated_keys`).
+    fn object_key_text(&self, key: &impl hcl_edit::Span, parsed: &str, quoted: bool) -> String {
+        let text = key.span().and_then(|r| self.file.text.get(r));
+        let text = match (text, quoted) {
+            (Some(t), true) => t.strip_prefix('"').and_then(|t| t.strip_suffix('"')),
+            (t, false) => t,
+            (None, true) => None,
+        };
+        match text {
+            // Same length, and no escapes, so no other spelling of the same key.
+            Some(t) if t.len() == parsed.len() && !t.contains(['\\', '$', '%']) => t.to_string(),
+            _ => parsed.to_string(),
+        }
+    }
+
     fn err(&self, span: Span, summary: &str, detail: impl Into<String>) -> Diagnostic {
         Diagnostic::error(summary, detail).with_span(span)
     }
@@ -271,11 +287,13 @@ impl<'a> Evaluator<'a> {
                 let mut sensitive_key = false;
                 for (k, v) in obj.iter() {
                     let key = match k {
-                        ObjectKey::Ident(i) => i.as_str().to_string(),
+                        ObjectKey::Ident(i) => self.object_key_text(i, i.as_str(), false),
                         ObjectKey::Expression(ke) => {
                             // A bare identifier key (`{ foo = 1 }`) is literal in Terraform.
                             if let Expression::Variable(v) = ke {
-                                v.as_str().to_string()
+                                self.object_key_text(v, v.as_str(), false)
+                            } else if let Expression::String(st) = ke {
+                                self.object_key_text(st, st.as_str(), true)
                             } else if let Expression::Null(_) = ke {
                                 // `{null = 1}`: the keyword is a literal key too.
                                 "null".to_string()
