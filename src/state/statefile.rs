@@ -125,7 +125,13 @@ fn instance_to_json(key: &InstanceKey, obj: &InstanceObject) -> J {
     }
     o.insert("schema_version".into(), J::from(obj.schema_version));
     o.insert("attributes".into(), obj.attributes.to_json());
-    o.insert("sensitive_attributes".into(), J::Array(Vec::new()));
+    // Terraform's path encoding: one `get_attr` step per recorded top-level attribute.
+    let sensitive: Vec<J> = obj
+        .sensitive_attrs
+        .iter()
+        .map(|a| serde_json::json!([{"type": "get_attr", "value": a}]))
+        .collect();
+    o.insert("sensitive_attributes".into(), J::Array(sensitive));
     if let Some(p) = &obj.private {
         o.insert("private".into(), p.clone());
     }
@@ -508,6 +514,7 @@ fn read_instance(inst: &J) -> Result<(InstanceKey, InstanceObject), String> {
         None | Some(J::Null) => None,
         Some(p) => Some(p.clone()),
     };
+    let sensitive_attrs = read_sensitive_attributes(o.get("sensitive_attributes"))?;
     let mut dependencies = Vec::new();
     match o.get("dependencies") {
         None | Some(J::Null) => {}
@@ -546,8 +553,32 @@ fn read_instance(inst: &J) -> Result<(InstanceKey, InstanceObject), String> {
             dependencies,
             create_before_destroy,
             private,
+            sensitive_attrs,
         },
     ))
+}
+
+/// Terraform's `sensitive_attributes`: a list of paths, each a list of steps
+/// (`{"type":"get_attr","value":"input"}`, `{"type":"index","value":{...}}`). terrane
+/// marks whole top-level attributes, so a deeper path marks the attribute it starts in:
+/// coarser than Terraform, never less safe.
+fn read_sensitive_attributes(j: Option<&J>) -> Result<std::collections::BTreeSet<String>, String> {
+    let mut out = std::collections::BTreeSet::new();
+    let paths = match j {
+        None | Some(J::Null) => return Ok(out),
+        Some(J::Array(ps)) => ps,
+        Some(v) => return Err(format!("\"sensitive_attributes\" must be an array, found {}", kind(v))),
+    };
+    for (i, p) in paths.iter().enumerate() {
+        let first = p.as_array().and_then(|steps| steps.first());
+        let name = first
+            .filter(|s| s.get("type").and_then(J::as_str) == Some("get_attr"))
+            .and_then(|s| s.get("value"))
+            .and_then(J::as_str)
+            .ok_or_else(|| format!("sensitive_attributes[{i}] must be a path starting with an attribute name, found {p}"))?;
+        out.insert(name.to_string());
+    }
+    Ok(out)
 }
 
 /// Parses a resource address (`module.a["x"].aws_instance.web`); an instance key on the
@@ -634,6 +665,7 @@ mod tests {
                 dependencies: vec![dep_root.clone(), dep_mod.clone()],
                 create_before_destroy: true,
                 private: Some(serde_json::json!("c2VjcmV0")),
+                sensitive_attrs: ["tags".to_string()].into(),
             }),
         );
         st.set_instance(
@@ -646,6 +678,7 @@ mod tests {
                 dependencies: vec![],
                 create_before_destroy: false,
                 private: None,
+                sensitive_attrs: Default::default(),
             }),
         );
         let inner = AbsResource {
@@ -662,6 +695,7 @@ mod tests {
                 dependencies: vec![dep_root],
                 create_before_destroy: false,
                 private: None,
+                sensitive_attrs: Default::default(),
             }),
         );
         st.set_instance(
@@ -674,6 +708,7 @@ mod tests {
                 dependencies: vec![],
                 create_before_destroy: false,
                 private: None,
+                sensitive_attrs: Default::default(),
             }),
         );
         st.pending.push(PendingCreate {
@@ -742,7 +777,10 @@ mod tests {
         assert_eq!(i0["index_key"], 0);
         assert_eq!(i0["status"], "tainted");
         assert_eq!(i0["schema_version"], 2);
-        assert_eq!(i0["sensitive_attributes"], serde_json::json!([]));
+        assert_eq!(
+            i0["sensitive_attributes"],
+            serde_json::json!([[{"type": "get_attr", "value": "tags"}]])
+        );
         assert_eq!(
             i0["dependencies"],
             serde_json::json!([
@@ -752,6 +790,7 @@ mod tests {
         );
         assert_eq!(i0["create_before_destroy"], true);
         let i1 = &root["instances"][1];
+        assert_eq!(i1["sensitive_attributes"], serde_json::json!([]));
         assert!(
             i1.get("status").is_none()
                 && i1.get("private").is_none()
@@ -784,7 +823,7 @@ mod tests {
           "outputs": {"n": {"value": [1, 2]}, "l": {"value": ["a"], "type": ["list", "string"]}},
           "resources": [
             {"mode": "managed", "type": "null_resource", "name": "x", "provider": "provider[\"registry.terraform.io/hashicorp/null\"]",
-             "instances": [{"schema_version": 0, "attributes": {"id": "1"}, "sensitive_attributes": [], "private": "bnVsbA=="}]},
+             "instances": [{"schema_version": 0, "attributes": {"id": "1", "triggers": {"a": "s", "b": "t"}}, "sensitive_attributes": [[{"type": "get_attr", "value": "triggers"}, {"type": "index", "value": {"value": "a", "type": "string"}}]], "private": "bnVsbA=="}]},
             {"module": "module.m[\"k\"]", "type": "null_resource", "name": "y", "instances": [{"index_key": "a"}]}
           ],
           "check_results": null
@@ -802,6 +841,12 @@ mod tests {
             st.instance(&x).unwrap().private,
             Some(serde_json::json!("bnVsbA=="))
         );
+        // Terraform's deeper path marks the whole top-level attribute it starts in.
+        let xo = st.instance(&x).unwrap();
+        assert_eq!(xo.sensitive_attrs, ["triggers".to_string()].into());
+        let shown = xo.restore_marks(xo.attributes.clone());
+        assert!(matches!(shown.get_attr("triggers"), Some(Value::Sensitive(_))));
+        assert!(!matches!(shown.get_attr("id"), Some(Value::Sensitive(_))));
         let y: AbsResourceInstance = "module.m[\"k\"].null_resource.y[\"a\"]".parse().unwrap();
         let yo = st.instance(&y).unwrap();
         assert!(yo.attributes.is_null());
@@ -852,6 +897,14 @@ mod tests {
             (
                 r#"{"type":"t","name":"n","instances":[{"status":"gone"}]}"#,
                 "status",
+            ),
+            (
+                r#"{"type":"t","name":"n","instances":[{"sensitive_attributes":[[{"type":"index","value":{"value":0,"type":"number"}}]]}]}"#,
+                "sensitive_attributes[0]",
+            ),
+            (
+                r#"{"type":"t","name":"n","instances":[{"sensitive_attributes":{}}]}"#,
+                "sensitive_attributes",
             ),
             (
                 r#"{"type":"t","name":"n","instances":[{"dependencies":["t.x[0]"]}]}"#,
