@@ -81,8 +81,27 @@ async fn tagged_objects_with_tokens(endpoint: &str, lineage: &str) -> Vec<(Strin
             }
         }
     }
+    // Deleted VPCs, subnets, security groups, gateways and route tables keep their tags
+    // in moto's DescribeTags too: only those that still exist count.
+    let mut existing = std::collections::BTreeSet::new();
+    for v in ec2.describe_vpcs().send().await.expect("DescribeVpcs").vpcs() {
+        existing.insert(v.vpc_id().unwrap_or_default().to_string());
+    }
+    for v in ec2.describe_subnets().send().await.expect("DescribeSubnets").subnets() {
+        existing.insert(v.subnet_id().unwrap_or_default().to_string());
+    }
+    for v in ec2.describe_security_groups().send().await.expect("DescribeSecurityGroups").security_groups() {
+        existing.insert(v.group_id().unwrap_or_default().to_string());
+    }
+    for v in ec2.describe_internet_gateways().send().await.expect("DescribeInternetGateways").internet_gateways() {
+        existing.insert(v.internet_gateway_id().unwrap_or_default().to_string());
+    }
+    for v in ec2.describe_route_tables().send().await.expect("DescribeRouteTables").route_tables() {
+        existing.insert(v.route_table_id().unwrap_or_default().to_string());
+    }
+    let gone = |id: &str| ["vpc-", "subnet-", "sg-", "igw-", "rtb-"].iter().any(|p| id.starts_with(p)) && !existing.contains(id);
     for (id, tags) in by_id {
-        if tags.get("terrane:lineage").map(String::as_str) == Some(lineage) && !terminated.contains(&id) {
+        if tags.get("terrane:lineage").map(String::as_str) == Some(lineage) && !terminated.contains(&id) && !gone(&id) {
             out.push((tags.get("terrane:address").cloned().unwrap_or_default(), id, tags.get("terrane:token").cloned().unwrap_or_default()));
         }
     }
