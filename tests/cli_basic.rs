@@ -2,40 +2,21 @@
 //! output and state commands on hand-written state files, locking and force-unlock.
 //! Every test drives the built `terrane` binary in its own temporary directory.
 
-use std::io::Write;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+
+use support::cli::{command, err, out, run_with_stdin};
 
 fn terrane(dir: &Path, args: &[&str]) -> Output {
     terrane_stdin(dir, args, "")
 }
 
 fn terrane_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_terrane"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("TF_VAR_foo")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn terrane");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    let mut c = command(dir, args);
+    c.env_remove("TF_VAR_foo");
+    run_with_stdin(c, stdin)
 }
 
 const STATE: &str = r#"{

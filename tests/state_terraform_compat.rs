@@ -18,6 +18,7 @@ fn obj(id: &str, status: ObjectStatus) -> InstanceObject {
         dependencies: Vec::new(),
         create_before_destroy: true,
         private: None,
+        sensitive_attrs: Default::default(),
     }
 }
 

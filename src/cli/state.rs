@@ -222,7 +222,7 @@ pub fn render_object(
         "# {addr}:{tainted}\n{kind} \"{}\" \"{}\" {{\n{}}}\n",
         addr.resource.type_,
         addr.resource.name,
-        format_attributes(&crate::engine::typed_state_value(&crate::providers::Registry::builtin(), addr, &obj.attributes))
+        format_attributes(&crate::engine::typed_state_value(&crate::providers::Registry::builtin(), addr, obj))
     )
 }
 

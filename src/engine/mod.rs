@@ -188,7 +188,7 @@ impl Engine {
                 ActionReason::DeleteBecauseNoResourceConfig
             };
             let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
-            let before = self.typed_state_value(&addr, &obj.attributes);
+            let before = self.typed_state_value(&addr, &obj);
             if addr.resource.mode == crate::addrs::ResourceMode::Data {
                 continue;
             }
@@ -202,7 +202,7 @@ impl Engine {
             }
             let Some(obj) = prior.deposed(&addr, &key) else { continue };
             let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
-            let before = self.typed_state_value(&addr, &obj.attributes);
+            let before = self.typed_state_value(&addr, obj);
             let c = crate::plan::ResourceChange { addr: addr.clone(), provider, action: Action::Delete, reason: ActionReason::None, before: Some(before), after: None, requires_replace: Vec::new(), moved_from: None, deposed: Some(key.clone()) };
             w.deposed_changes.insert((addr, key), c);
         }
@@ -237,8 +237,8 @@ impl Engine {
         (Some(plan), dedup(diags))
     }
 
-    fn typed_state_value(&self, addr: &AbsResourceInstance, v: &Value) -> Value {
-        typed_state_value(&self.registry, addr, v)
+    fn typed_state_value(&self, addr: &AbsResourceInstance, obj: &crate::state::InstanceObject) -> Value {
+        typed_state_value(&self.registry, addr, obj)
     }
 
     fn destroy_plan(&self, prior: &State, diags: &mut Diagnostics) -> Plan {
@@ -259,7 +259,7 @@ impl Engine {
                 provider,
                 action: Action::Delete,
                 reason: ActionReason::None,
-                before: Some(self.typed_state_value(&addr, &obj.attributes)),
+                before: Some(self.typed_state_value(&addr, &obj)),
                 after: None,
                 requires_replace: Vec::new(),
                 moved_from: None,
@@ -274,7 +274,7 @@ impl Engine {
                 provider,
                 action: Action::Delete,
                 reason: ActionReason::None,
-                before: Some(self.typed_state_value(&addr, &obj.attributes)),
+                before: Some(self.typed_state_value(&addr, obj)),
                 after: None,
                 requires_replace: Vec::new(),
                 moved_from: None,
@@ -493,18 +493,20 @@ impl EvalSession<'_> {
 }
 
 /// A state object's attributes typed by its provider's schema, with the attributes the
-/// schema calls sensitive marked (so that they render as `(sensitive value)`).
-pub fn typed_state_value(registry: &Registry, addr: &AbsResourceInstance, v: &Value) -> Value {
+/// schema calls sensitive and the ones recorded sensitive in the state marked (so that
+/// they render as `(sensitive value)`).
+pub fn typed_state_value(registry: &Registry, addr: &AbsResourceInstance, obj: &crate::state::InstanceObject) -> Value {
+    let v = &obj.attributes;
     let name = addr.resource.implied_provider();
     if let Some(f) = registry.get(name) {
         let p = f();
         let s = p.schema();
         let rs = if addr.resource.mode == crate::addrs::ResourceMode::Data { s.data_sources.get(&addr.resource.type_) } else { s.resources.get(&addr.resource.type_) };
         if let Some(rs) = rs {
-            return eval::mark_sensitive(eval::retype(v, &rs.block), &rs.block, None);
+            return eval::mark_sensitive(obj.restore_marks(eval::retype(v, &rs.block)), &rs.block, None);
         }
     }
-    v.clone()
+    obj.restore_marks(v.clone())
 }
 
 /// `prior` with the plan's adopted objects recorded and its resolved intents removed.
@@ -524,6 +526,7 @@ fn with_adopted(mut prior: State, plan: &Plan) -> State {
             dependencies: Vec::new(),
             create_before_destroy: false,
             private: None,
+            sensitive_attrs: Default::default(),
         };
         prior.set_instance(&a.addr, &a.provider, Some(obj));
     }

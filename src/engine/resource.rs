@@ -126,7 +126,7 @@ impl<'e> Walker<'e> {
                 for key in &keys {
                     let addr = abs.instance(key.clone());
                     let v = match self.state.instance(&addr) {
-                        Some(obj) => mark_sensitive(retype(&obj.attributes, &schema), &schema, None),
+                        Some(obj) => mark_sensitive(obj.restore_marks(retype(&obj.attributes, &schema)), &schema, None),
                         None => Value::unknown(),
                     };
                     self.store.set_resource_value(&abs, key.clone(), v);
@@ -330,21 +330,27 @@ impl<'e> Walker<'e> {
             match (self.mode, o.kind) {
                 (Mode::Plan, OutcomeKind::Plan) => self.decide(rc, &schema, &paddr, o),
                 (Mode::Plan, OutcomeKind::PlanOrphan) => {
-                    let prior = self.state.instance(&o.addr).map(|x| retype(&x.attributes, &schema));
+                    let stored = self.state.instance(&o.addr).cloned();
+                    let prior = stored.as_ref().map(|x| retype(&x.attributes, &schema));
                     self.note_drift(&o, prior.as_ref(), &schema, &paddr);
+                    let restore = |v: Value| match &stored {
+                        Some(x) => x.restore_marks(v),
+                        None => v,
+                    };
                     if let Some(Some(cur)) = &o.refreshed {
                         let reason = match o.addr.key {
                             InstanceKey::Int(_) => ActionReason::DeleteBecauseCountIndex,
                             InstanceKey::Str(_) => ActionReason::DeleteBecauseEachKey,
                             InstanceKey::None => ActionReason::DeleteBecauseNoResourceConfig,
                         };
-                        let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::Delete, reason, before: Some(mark_sensitive(cur.clone(), &schema, None)), after: None, requires_replace: Vec::new(), moved_from: None, deposed: None };
+                        let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::Delete, reason, before: Some(mark_sensitive(restore(cur.clone()), &schema, None)), after: None, requires_replace: Vec::new(), moved_from: None, deposed: None };
                         self.add_change(rc, c);
                     }
                 }
                 (Mode::Plan, OutcomeKind::PlanDeposed) => {
                     let Some(dk) = o.deposed.clone() else { continue };
-                    let Some(prior) = self.state.deposed(&o.addr, &dk).map(|x| mark_sensitive(retype(&x.attributes, &schema), &schema, None)) else { continue };
+                    let Some(stored) = self.state.deposed(&o.addr, &dk).cloned() else { continue };
+                    let prior = mark_sensitive(stored.restore_marks(retype(&stored.attributes, &schema)), &schema, None);
                     let change = |action, before: Value| ResourceChange {
                         addr: o.addr.clone(),
                         provider: paddr.clone(),
@@ -363,7 +369,7 @@ impl<'e> Walker<'e> {
                             self.gone_deposed.push((o.addr.clone(), dk.clone()));
                         }
                         Some(Some(cur)) => {
-                            let c = change(Action::Delete, mark_sensitive(cur.clone(), &schema, None));
+                            let c = change(Action::Delete, mark_sensitive(stored.restore_marks(cur.clone()), &schema, None));
                             self.deposed_changes.insert((o.addr.clone(), dk.clone()), c);
                         }
                         None => {}
@@ -384,7 +390,7 @@ impl<'e> Walker<'e> {
                                 // Data sources are recorded in the state, as Terraform does,
                                 // so `state show` and `console` see them.
                                 Mode::Apply => {
-                                    let obj = InstanceObject { status: ObjectStatus::Ready, schema_version: 0, attributes: v.clone().deep_unmark(), dependencies: Vec::new(), create_before_destroy: false, private: None };
+                                    let obj = InstanceObject { status: ObjectStatus::Ready, schema_version: 0, sensitive_attrs: InstanceObject::sensitive_attrs_of(&v, None), attributes: v.clone().deep_unmark(), dependencies: Vec::new(), create_before_destroy: false, private: None };
                                     self.state.set_instance(&o.addr, &paddr, Some(obj));
                                     self.dirty = true;
                                 }
@@ -414,7 +420,7 @@ impl<'e> Walker<'e> {
                 }
                 (Mode::Apply, OutcomeKind::Apply) => {
                     if let Some(obj) = self.state.instance(&o.addr) {
-                        let v = mark_sensitive(retype(&obj.attributes, &schema), &schema, Some(&o.config));
+                        let v = mark_sensitive(obj.restore_marks(retype(&obj.attributes, &schema)), &schema, Some(&o.config));
                         self.store.set_resource_value(&o.addr.abs_resource(), o.addr.key.clone(), v);
                     }
                 }
@@ -430,7 +436,7 @@ impl<'e> Walker<'e> {
                     let have = self.store.resources.get(&abs).map(|rv| rv.values.contains_key(&k)).unwrap_or(false);
                     if !have {
                         if let Some(obj) = self.state.instance(&abs.instance(k.clone())) {
-                            let v = mark_sensitive(retype(&obj.attributes, &schema), &schema, None);
+                            let v = mark_sensitive(obj.restore_marks(retype(&obj.attributes, &schema)), &schema, None);
                             self.store.set_resource_value(&abs, k, v);
                         }
                     }
@@ -441,13 +447,18 @@ impl<'e> Walker<'e> {
 
     fn note_drift(&mut self, o: &Outcome, prior: Option<&Value>, schema: &BlockSchema, paddr: &str) {
         let (Some(prior), Some(refreshed)) = (prior, &o.refreshed) else { return };
+        let stored = self.state.instance(&o.addr);
+        let restore = |v: Value| match stored {
+            Some(x) => x.restore_marks(v),
+            None => v,
+        };
         let change = |action, after: Option<Value>| ResourceChange {
             addr: o.addr.clone(),
             provider: paddr.to_string(),
             action,
             reason: ActionReason::None,
-            before: Some(mark_sensitive(prior.clone(), schema, None)),
-            after: after.map(|a| mark_sensitive(a, schema, None)),
+            before: Some(mark_sensitive(restore(prior.clone()), schema, None)),
+            after: after.map(|a| mark_sensitive(restore(a), schema, None)),
             requires_replace: Vec::new(),
             moved_from: None,
             deposed: None,
@@ -492,7 +503,13 @@ impl<'e> Walker<'e> {
             provider: paddr.to_string(),
             action,
             reason,
-            before: current.map(|c| mark_sensitive(c, schema, None)),
+            before: current.map(|c| {
+                let c = match &stored {
+                    Some(x) => x.restore_marks(c),
+                    None => c,
+                };
+                mark_sensitive(c, schema, None)
+            }),
             after: Some(after),
             requires_replace: if action.is_replace() { o.requires_replace } else { Vec::new() },
             moved_from: None,
@@ -778,6 +795,7 @@ impl<'e> Walker<'e> {
                             dependencies: self.resource_deps(m, r),
                             create_before_destroy: cbd,
                             private: None,
+                            sensitive_attrs: InstanceObject::sensitive_attrs_of(v, Some(&o.config)),
                         };
                         self.state.set_instance(&o.addr, &provider, Some(obj));
                         self.dirty = true;

@@ -16,7 +16,7 @@ pub mod local;
 pub mod s3;
 pub mod statefile;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::addrs::{AbsResource, AbsResourceInstance, InstanceKey};
 use crate::lang::value::Value;
@@ -42,6 +42,46 @@ pub struct InstanceObject {
     pub create_before_destroy: bool,
     /// Opaque provider data (e.g. recorded host key fingerprints).
     pub private: Option<serde_json::Value>,
+    /// Top-level attributes whose value was sensitive when the object was recorded (from
+    /// the configuration's marks); Terraform's `sensitive_attributes`. The marks are
+    /// restored when the object is read back, so a later plan, `show` or reference never
+    /// prints what the configuration marked sensitive.
+    pub sensitive_attrs: BTreeSet<String>,
+}
+
+impl InstanceObject {
+    /// The top-level attributes of `v` (or of its configuration `config`) that hold a
+    /// sensitive mark anywhere inside them.
+    pub fn sensitive_attrs_of(v: &Value, config: Option<&Value>) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for src in [Some(v), config].into_iter().flatten() {
+            if let Value::Object(m) = src.unmark().0 {
+                for (k, x) in m {
+                    if x.contains_sensitive() {
+                        out.insert(k.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `v` (this object's attributes, typed) with the recorded sensitive marks restored.
+    pub fn restore_marks(&self, v: Value) -> Value {
+        if self.sensitive_attrs.is_empty() {
+            return v;
+        }
+        let (v, marked) = v.into_unmarked();
+        let Value::Object(m) = v else { return v.with_mark(marked) };
+        let m = m
+            .into_iter()
+            .map(|(k, x)| {
+                let x = if self.sensitive_attrs.contains(&k) && !x.is_null() { x.mark_sensitive() } else { x };
+                (k, x)
+            })
+            .collect();
+        Value::Object(m).with_mark(marked)
+    }
 }
 
 /// A resource and its instances.

@@ -136,7 +136,13 @@ fn instance_to_json(key: &InstanceKey, deposed: Option<&DeposedKey>, obj: &Insta
     }
     o.insert("schema_version".into(), J::from(obj.schema_version));
     o.insert("attributes".into(), obj.attributes.to_json());
-    o.insert("sensitive_attributes".into(), J::Array(Vec::new()));
+    // Terraform's path encoding: one `get_attr` step per recorded top-level attribute.
+    let sensitive: Vec<J> = obj
+        .sensitive_attrs
+        .iter()
+        .map(|a| serde_json::json!([{"type": "get_attr", "value": a}]))
+        .collect();
+    o.insert("sensitive_attributes".into(), J::Array(sensitive));
     if let Some(p) = &obj.private {
         o.insert("private".into(), p.clone());
     }
@@ -541,6 +547,7 @@ fn read_instance(inst: &J) -> Result<(InstanceKey, Option<DeposedKey>, InstanceO
         None | Some(J::Null) => None,
         Some(p) => Some(p.clone()),
     };
+    let sensitive_attrs = read_sensitive_attributes(o.get("sensitive_attributes"))?;
     let mut dependencies = Vec::new();
     match o.get("dependencies") {
         None | Some(J::Null) => {}
@@ -580,8 +587,32 @@ fn read_instance(inst: &J) -> Result<(InstanceKey, Option<DeposedKey>, InstanceO
             dependencies,
             create_before_destroy,
             private,
+            sensitive_attrs,
         },
     ))
+}
+
+/// Terraform's `sensitive_attributes`: a list of paths, each a list of steps
+/// (`{"type":"get_attr","value":"input"}`, `{"type":"index","value":{...}}`). terrane
+/// marks whole top-level attributes, so a deeper path marks the attribute it starts in:
+/// coarser than Terraform, never less safe.
+fn read_sensitive_attributes(j: Option<&J>) -> Result<std::collections::BTreeSet<String>, String> {
+    let mut out = std::collections::BTreeSet::new();
+    let paths = match j {
+        None | Some(J::Null) => return Ok(out),
+        Some(J::Array(ps)) => ps,
+        Some(v) => return Err(format!("\"sensitive_attributes\" must be an array, found {}", kind(v))),
+    };
+    for (i, p) in paths.iter().enumerate() {
+        let first = p.as_array().and_then(|steps| steps.first());
+        let name = first
+            .filter(|s| s.get("type").and_then(J::as_str) == Some("get_attr"))
+            .and_then(|s| s.get("value"))
+            .and_then(J::as_str)
+            .ok_or_else(|| format!("sensitive_attributes[{i}] must be a path starting with an attribute name, found {p}"))?;
+        out.insert(name.to_string());
+    }
+    Ok(out)
 }
 
 /// Parses a resource address (`module.a["x"].aws_instance.web`); an instance key on the
@@ -668,6 +699,7 @@ mod tests {
                 dependencies: vec![dep_root.clone(), dep_mod.clone()],
                 create_before_destroy: true,
                 private: Some(serde_json::json!("c2VjcmV0")),
+                sensitive_attrs: ["tags".to_string()].into(),
             }),
         );
         st.set_instance(
@@ -680,6 +712,7 @@ mod tests {
                 dependencies: vec![],
                 create_before_destroy: false,
                 private: None,
+                sensitive_attrs: Default::default(),
             }),
         );
         let inner = AbsResource {
@@ -696,6 +729,7 @@ mod tests {
                 dependencies: vec![dep_root],
                 create_before_destroy: false,
                 private: None,
+                sensitive_attrs: Default::default(),
             }),
         );
         st.set_instance(
@@ -708,6 +742,7 @@ mod tests {
                 dependencies: vec![],
                 create_before_destroy: false,
                 private: None,
+                sensitive_attrs: Default::default(),
             }),
         );
         // An old object of a create_before_destroy replacement of web[1], and one of
@@ -724,6 +759,7 @@ mod tests {
                     dependencies: vec![],
                     create_before_destroy: true,
                     private: None,
+                    sensitive_attrs: Default::default(),
                 }),
             );
         }
@@ -800,7 +836,10 @@ mod tests {
         assert_eq!(i0["index_key"], 0);
         assert_eq!(i0["status"], "tainted");
         assert_eq!(i0["schema_version"], 2);
-        assert_eq!(i0["sensitive_attributes"], serde_json::json!([]));
+        assert_eq!(
+            i0["sensitive_attributes"],
+            serde_json::json!([[{"type": "get_attr", "value": "tags"}]])
+        );
         assert_eq!(
             i0["dependencies"],
             serde_json::json!([
@@ -816,6 +855,7 @@ mod tests {
         assert_eq!((&objs[2]["index_key"], &objs[2]["deposed"]), (&J::from(1), &J::from("0badf00d")));
         assert_eq!((&objs[3]["index_key"], &objs[3]["deposed"]), (&J::from(5), &J::from("00000001")));
         let i1 = &root["instances"][1];
+        assert_eq!(i1["sensitive_attributes"], serde_json::json!([]));
         assert!(
             i1.get("status").is_none()
                 && i1.get("private").is_none()
@@ -848,7 +888,7 @@ mod tests {
           "outputs": {"n": {"value": [1, 2]}, "l": {"value": ["a"], "type": ["list", "string"]}},
           "resources": [
             {"mode": "managed", "type": "null_resource", "name": "x", "provider": "provider[\"registry.terraform.io/hashicorp/null\"]",
-             "instances": [{"schema_version": 0, "attributes": {"id": "1"}, "sensitive_attributes": [], "private": "bnVsbA=="}]},
+             "instances": [{"schema_version": 0, "attributes": {"id": "1", "triggers": {"a": "s", "b": "t"}}, "sensitive_attributes": [[{"type": "get_attr", "value": "triggers"}, {"type": "index", "value": {"value": "a", "type": "string"}}]], "private": "bnVsbA=="}]},
             {"module": "module.m[\"k\"]", "type": "null_resource", "name": "y", "instances": [{"index_key": "a"}]}
           ],
           "check_results": null
@@ -866,6 +906,12 @@ mod tests {
             st.instance(&x).unwrap().private,
             Some(serde_json::json!("bnVsbA=="))
         );
+        // Terraform's deeper path marks the whole top-level attribute it starts in.
+        let xo = st.instance(&x).unwrap();
+        assert_eq!(xo.sensitive_attrs, ["triggers".to_string()].into());
+        let shown = xo.restore_marks(xo.attributes.clone());
+        assert!(matches!(shown.get_attr("triggers"), Some(Value::Sensitive(_))));
+        assert!(!matches!(shown.get_attr("id"), Some(Value::Sensitive(_))));
         let y: AbsResourceInstance = "module.m[\"k\"].null_resource.y[\"a\"]".parse().unwrap();
         let yo = st.instance(&y).unwrap();
         assert!(yo.attributes.is_null());
@@ -958,6 +1004,14 @@ mod tests {
             (
                 r#"{"type":"t","name":"n","instances":[{"status":"gone"}]}"#,
                 "status",
+            ),
+            (
+                r#"{"type":"t","name":"n","instances":[{"sensitive_attributes":[[{"type":"index","value":{"value":0,"type":"number"}}]]}]}"#,
+                "sensitive_attributes[0]",
+            ),
+            (
+                r#"{"type":"t","name":"n","instances":[{"sensitive_attributes":{}}]}"#,
+                "sensitive_attributes",
             ),
             (
                 r#"{"type":"t","name":"n","instances":[{"dependencies":["t.x[0]"]}]}"#,
