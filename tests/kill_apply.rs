@@ -280,6 +280,23 @@ resource "aws_security_group" "web" {
 const CIDR_BEFORE: &str = "cidr=10.1.0.0/16";
 const CIDR_AFTER: &str = "cidr=10.2.0.0/16";
 
+/// The serial of the state in `dir` (0 when there is none yet).
+fn state_serial(dir: &Path) -> u64 {
+    std::fs::read_to_string(dir.join("state/terraform.tfstate"))
+        .ok()
+        .and_then(|t| terrane::state::statefile::from_json(&t, "state").ok())
+        .map(|s| s.serial)
+        .unwrap_or(0)
+}
+
+/// Waits (at most a minute) until the state in `dir` has a serial above `serial`.
+fn wait_for_state_write(dir: &Path, serial: u64) {
+    let t = Instant::now();
+    while state_serial(dir) <= serial && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 fn cbd_stack() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("main.tf"), CBD_STACK).unwrap();
@@ -351,13 +368,19 @@ fn kill_9_during_create_before_destroy_replacements_leaves_no_orphan() {
         assert!(o.status.success(), "the first apply failed:\n{}", text(&o));
     };
 
-    // An undisturbed replacement sets the window in which the kills fall.
+    // An undisturbed replacement sets the window in which the kills fall: from its first
+    // state write (the deposals and create intents) to its end. Timing from that write,
+    // not from the start of the process, keeps the kills in the replacement itself
+    // however long refresh and planning take on a loaded machine.
     let window = {
         let m = moto();
         let d = cbd_stack();
         setup(&m, d.path());
+        let child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve", "-var", CIDR_AFTER]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let serial = state_serial(d.path());
+        wait_for_state_write(d.path(), serial);
         let t = Instant::now();
-        let o = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve", "-var", CIDR_AFTER]).output().unwrap();
+        let o = child.wait_with_output().unwrap();
         let window = t.elapsed();
         assert!(o.status.success(), "the undisturbed replacement failed:\n{}", text(&o));
         let out = String::from_utf8_lossy(&o.stdout);
@@ -372,8 +395,10 @@ fn kill_9_during_create_before_destroy_replacements_leaves_no_orphan() {
         let d = cbd_stack();
         setup(&m, d.path());
         let delay = Duration::from_millis(rng.gen_range(0..(window.as_millis() * 9 / 10).max(1) as u64));
-        let what = format!("round {round} (kill after {delay:?} of a {window:?} replacement)");
+        let what = format!("round {round} (kill {delay:?} into a {window:?} replacement)");
+        let serial = state_serial(d.path());
         let mut child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve", "-var", CIDR_AFTER]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        wait_for_state_write(d.path(), serial);
         std::thread::sleep(delay);
         if child.try_wait().unwrap().is_none() {
             killed_mid_run += 1;
