@@ -25,6 +25,22 @@ fn outcome(addr: AbsResourceInstance, config: Value, kind: OutcomeKind) -> Outco
     Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), spanned: Diagnostics::new(), kind, token: None, adopted: false, deposed: None }
 }
 
+/// Refreshes an object the configuration no longer plans (an orphan or a deposed object)
+/// into `o.refreshed`; without refresh the stored value stands.
+fn refresh_fut(mut o: Outcome, p: Arc<dyn Provider>, ty: String, prior: Value, refresh: bool) -> Fut {
+    async move {
+        if refresh {
+            let rr = p.read_resource(&ty, &prior).await;
+            o.diags = rr.diags;
+            o.refreshed = Some(rr.new_state);
+        } else {
+            o.refreshed = Some(Some(prior));
+        }
+        o
+    }
+    .boxed()
+}
+
 /// What provisioners are evaluated against once their instance exists: a copy of the
 /// walk's values at the time the instance's apply starts (its dependencies are done).
 struct ScopeSnapshot {
@@ -183,20 +199,7 @@ impl<'e> Walker<'e> {
                     let p = provider.clone();
                     let ty = r.type_.clone();
                     let refresh = self.refresh && r.mode == ResourceMode::Managed;
-                    futs.push(
-                        async move {
-                            let mut o = outcome(addr, Value::null(), OutcomeKind::PlanOrphan);
-                            if refresh {
-                                let rr = p.read_resource(&ty, &prior).await;
-                                o.diags = rr.diags;
-                                o.refreshed = Some(rr.new_state);
-                            } else {
-                                o.refreshed = Some(Some(prior));
-                            }
-                            o
-                        }
-                        .boxed(),
-                    );
+                    futs.push(refresh_fut(outcome(addr, Value::null(), OutcomeKind::PlanOrphan), p, ty, prior, refresh));
                 }
                 // Deposed objects (left by an interrupted create_before_destroy
                 // replacement): refreshed, then planned for deletion if they still exist.
@@ -212,21 +215,9 @@ impl<'e> Walker<'e> {
                     let p = provider.clone();
                     let ty = r.type_.clone();
                     let refresh = self.refresh && r.mode == ResourceMode::Managed;
-                    futs.push(
-                        async move {
-                            let mut o = outcome(addr, Value::null(), OutcomeKind::PlanDeposed);
-                            o.deposed = Some(dk);
-                            if refresh {
-                                let rr = p.read_resource(&ty, &prior).await;
-                                o.diags = rr.diags;
-                                o.refreshed = Some(rr.new_state);
-                            } else {
-                                o.refreshed = Some(Some(prior));
-                            }
-                            o
-                        }
-                        .boxed(),
-                    );
+                    let mut o = outcome(addr, Value::null(), OutcomeKind::PlanDeposed);
+                    o.deposed = Some(dk);
+                    futs.push(refresh_fut(o, p, ty, prior, refresh));
                 }
             }
         }
