@@ -1,36 +1,17 @@
 //! `terrane console` end to end: configuration and state of the working directory,
 //! one expression per line on stdin, Terraform's piped-mode output and exit codes.
 
-use std::io::Write;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use support::cli::{command, err, out, run_with_stdin};
 
 fn console(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_terrane"))
-        .arg("console")
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn terrane");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    let mut c = command(dir, &["console"]);
+    c.args(args);
+    run_with_stdin(c, stdin)
 }
 
 const CONFIG: &str = r#"

@@ -3,40 +3,9 @@
 //! when stale), outputs, and destroy. Each test runs the built binary in a temporary
 //! directory.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn terrane_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_terrane"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn terrane");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
-fn terrane(dir: &Path, args: &[&str]) -> Output {
-    terrane_stdin(dir, args, "")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use support::cli::{err, out, terrane, terrane_stdin};
 
 const HELLO: &str = r#"
 variable "greeting" {
@@ -206,4 +175,42 @@ fn show_and_state_show_hide_sensitive_attributes() {
         assert!(!out(&o).contains(&secret), "{args:?} printed the password:\n{}", out(&o));
         assert!(out(&o).contains("result") && out(&o).contains("(sensitive"), "{}", out(&o));
     }
+}
+
+#[test]
+fn sensitive_marks_from_the_configuration_survive_in_state() {
+    // A value the configuration marks sensitive (not the provider's schema) must stay
+    // hidden after it is stored: in the state's `sensitive_attributes`, in `state show`,
+    // `show`, a later plan's diff and drift, and `console`.
+    let d = tempfile::tempdir().expect("tempdir");
+    let cfg = |b: u32| {
+        format!(
+            "variable \"token\" {{\n  type      = string\n  default   = \"s3cr3t-token\"\n  sensitive = true\n}}\n\nresource \"terraform_data\" \"d\" {{\n  input = {{ token = var.token, b = {b} }}\n}}\n"
+        )
+    };
+    std::fs::write(d.path().join("main.tf"), cfg(1)).unwrap();
+    let o = terrane(d.path(), &["apply", "-auto-approve"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("state/terraform.tfstate")).unwrap()).unwrap();
+    assert_eq!(
+        state["resources"][0]["instances"][0]["sensitive_attributes"],
+        serde_json::json!([[{"type": "get_attr", "value": "input"}]])
+    );
+    std::fs::write(d.path().join("main.tf"), cfg(2)).unwrap();
+    for args in [
+        &["state", "show", "terraform_data.d"][..],
+        &["show"][..],
+        &["plan"][..],
+    ] {
+        let o = terrane(d.path(), args);
+        assert!(o.status.success(), "{args:?}: {}", err(&o));
+        let text = out(&o);
+        assert!(!text.contains("s3cr3t-token"), "{args:?} printed the token:\n{text}");
+        assert!(text.contains("input") && text.contains("(sensitive"), "{args:?}:\n{text}");
+    }
+    // Sensitive before and after: no "will be marked as sensitive" warning.
+    let plan = out(&terrane(d.path(), &["plan"]));
+    assert!(!plan.contains("will be marked as sensitive"), "{plan}");
+    let o = terrane_stdin(d.path(), &["console"], "terraform_data.d.input\n");
+    assert!(!out(&o).contains("s3cr3t-token"), "{}", out(&o));
 }

@@ -4,27 +4,22 @@
 //! writes with the new, saved plans are encrypted, and the passphrase never reaches the
 //! output.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use support::cli::{command, err, out};
 
 const OLD_PASS: &str = "old-passphrase-0123456789";
 const NEW_PASS: &str = "new-passphrase-9876543210";
 
 fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_terrane"));
-    c.args(args).current_dir(dir).env("NO_COLOR", "1");
+    let mut c = command(dir, args);
     for (k, v) in env {
         c.env(k, v);
     }
     c.output().expect("run terrane")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[track_caller]

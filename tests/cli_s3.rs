@@ -12,11 +12,8 @@ use std::sync::mpsc;
 use support::moto;
 
 fn cmd(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_terrane"));
-    c.args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
+    let mut c = support::cli::command(dir, args);
+    c.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
         .env_remove("AWS_PROFILE");
@@ -24,32 +21,14 @@ fn cmd(dir: &Path, args: &[&str]) -> Command {
 }
 
 fn run_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = cmd(dir, args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn terrane");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
+    support::cli::run_with_stdin(cmd(dir, args), stdin)
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     run_stdin(dir, args, "")
 }
 
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use support::cli::{err, out};
 
 #[track_caller]
 fn ok(o: &Output, what: &str) -> String {

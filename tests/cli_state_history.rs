@@ -1,28 +1,11 @@
 //! `terrane state history` and `state restore` on the local backend (the S3 side is in
 //! `cli_s3.rs`).
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn run_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_terrane"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().expect("wait")
-}
+use std::process::Output;
+
+use support::cli::terrane_stdin as run_stdin;
 
 #[track_caller]
 fn ok(o: &Output) -> String {

@@ -2,7 +2,8 @@
 """Records what Terraform 1.0.3's `console` prints for every expression in
 tests/lang_differential/exprs/*.txt, into tests/lang_differential/expected.jsonl.
 
-Usage: TERRANE_TERRAFORM=/path/to/terraform python3 scripts/oracle/record.py
+Usage: TERRANE_TERRAFORM=/path/to/terraform python3 scripts/oracle/record.py [--new]
+(`--new` runs only expressions expected.jsonl has no answer for and keeps the rest.)
 (`source scripts/setup/10-terraform.sh` installs the oracle and sets the variable.)
 
 Piped `terraform console` prints only the last result and stops at the first error, so
@@ -74,13 +75,21 @@ def main():
     if not tf:
         sys.exit("TERRANE_TERRAFORM is not set: source scripts/setup/10-terraform.sh first")
     all_cases = cases()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as ex:
-        results = list(ex.map(lambda c: run_one(tf, c[1]), all_cases))
     path = os.path.join(CORPUS, "expected.jsonl")
+    known = {}
+    if "--new" in sys.argv[1:] and os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                known[rec["expr"]] = {k: v for k, v in rec.items() if k not in ("expr", "file")}
+    todo = [c for c in all_cases if c[1] not in known]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as ex:
+        fresh = dict(zip((c[1] for c in todo), ex.map(lambda c: run_one(tf, c[1]), todo)))
+    results = [known.get(expr) or fresh[expr] for _, expr in all_cases]
     with open(path, "w", encoding="utf-8") as fh:
         for (name, expr), res in zip(all_cases, results):
             fh.write(json.dumps(dict({"expr": expr, "file": name}, **res), ensure_ascii=False) + "\n")
-    print(f"recorded {len(all_cases)} cases into {os.path.relpath(path, ROOT)}")
+    print(f"recorded {len(todo)} new of {len(all_cases)} cases into {os.path.relpath(path, ROOT)}")
 
 
 if __name__ == "__main__":

@@ -192,6 +192,7 @@ pub fn run(ctx: &Ctx, args: Args, var_order: Vec<VarArg>) -> CmdResult {
             dependencies: Vec::new(),
             create_before_destroy: rc.lifecycle.create_before_destroy,
             private: None,
+            sensitive_attrs: Default::default(),
         };
         state.set_instance(&addr, &provider_addr, Some(inst));
         write_changed_state(&*b, &mut state).await?;

@@ -115,7 +115,7 @@ pub fn display_name(p: &Path) -> String {
 
 /// Parses one file into an hcl-edit body, reporting a syntax error with its location.
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<structure::Body, Diagnostic> {
-    hcl_edit::parser::parse_body(&file.text).map_err(|e| {
+    crate::lang::parse_body(&file.text).map_err(|e| {
         let off = e.location().offset().min(file.text.len());
         let end = (off + 1).min(file.text.len());
         // The parser only notices a missing `}` at the end of the file; point at the block

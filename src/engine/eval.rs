@@ -411,10 +411,18 @@ pub fn decode_body(body: &Body, schema: &BlockSchema, scope: &dyn Scope, bound: 
 pub fn mark_sensitive(v: Value, schema: &BlockSchema, config: Option<&Value>) -> Value {
     let (v, marked) = v.into_unmarked();
     let Value::Object(m) = v else { return v.with_mark(marked) };
+    let config_sensitive = |name: &str| config.and_then(|c| c.get_attr(name)).map(|c| c.contains_sensitive()).unwrap_or(false);
+    // `sensitive_with` follows the configured attribute, or the value's own copy of it
+    // when the marks come from the state (no configuration at hand).
+    let follows: Vec<&str> = schema.attributes.iter().filter_map(|(k, a)| {
+        let src = a.sensitive_with?;
+        (config_sensitive(src) || m.get(src).map(|x| x.contains_sensitive()).unwrap_or(false)).then_some(k.as_str())
+    }).collect();
     let out = m
         .into_iter()
         .map(|(k, x)| {
-            let sens = schema.attributes.get(&k).map(|a| a.sensitive).unwrap_or(false) || config.and_then(|c| c.get_attr(&k)).map(|c| c.contains_sensitive()).unwrap_or(false);
+            let a = schema.attributes.get(&k);
+            let sens = a.map(|a| a.sensitive).unwrap_or(false) || config_sensitive(&k) || follows.contains(&k.as_str());
             let x = if sens && !x.is_null() { x.mark_sensitive() } else { x };
             // Sensitive attributes of nested blocks (a connection block's private_key).
             let x = match schema.blocks.get(&k) {

@@ -144,7 +144,7 @@ pub fn render_template(
         file: &file,
         locals: vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
     };
-    ev.template(&tpl, 0..text.len())
+    ev.template(&tpl, 0..text.len(), None)
 }
 
 /// The names a template refers to that it does not bind itself (HCL's `Variables()`
@@ -239,6 +239,22 @@ impl<'a> Evaluator<'a> {
         Span::from_opt(self.file, e.span())
     }
 
+    /// An identifier or plain quoted object key as the source text spells it: the
+    /// parser may have seen a placeholder there (`lang::parse_with_repeated_keys`).
+    fn object_key_text(&self, key: &impl hcl_edit::Span, parsed: &str, quoted: bool) -> String {
+        let text = key.span().and_then(|r| self.file.text.get(r));
+        let text = match (text, quoted) {
+            (Some(t), true) => t.strip_prefix('"').and_then(|t| t.strip_suffix('"')),
+            (t, false) => t,
+            (None, true) => None,
+        };
+        match text {
+            // Same length, and no escapes, so no other spelling of the same key.
+            Some(t) if t.len() == parsed.len() && !t.contains(['\\', '$', '%']) => t.to_string(),
+            _ => parsed.to_string(),
+        }
+    }
+
     fn err(&self, span: Span, summary: &str, detail: impl Into<String>) -> Diagnostic {
         Diagnostic::error(summary, detail).with_span(span)
     }
@@ -271,11 +287,13 @@ impl<'a> Evaluator<'a> {
                 let mut sensitive_key = false;
                 for (k, v) in obj.iter() {
                     let key = match k {
-                        ObjectKey::Ident(i) => i.as_str().to_string(),
+                        ObjectKey::Ident(i) => self.object_key_text(i, i.as_str(), false),
                         ObjectKey::Expression(ke) => {
                             // A bare identifier key (`{ foo = 1 }`) is literal in Terraform.
                             if let Expression::Variable(v) = ke {
-                                v.as_str().to_string()
+                                self.object_key_text(v, v.as_str(), false)
+                            } else if let Expression::String(st) = ke {
+                                self.object_key_text(st, st.as_str(), true)
                             } else if let Expression::Null(_) = ke {
                                 // `{null = 1}`: the keyword is a literal key too.
                                 "null".to_string()
@@ -311,8 +329,13 @@ impl<'a> Evaluator<'a> {
                 }
                 Ok(Value::Object(out).with_mark(sensitive_key))
             }
-            Expression::StringTemplate(t) => self.template(t, e.span().unwrap_or(0..0)),
-            Expression::HeredocTemplate(h) => self.template(&h.template, e.span().unwrap_or(0..0)),
+            Expression::StringTemplate(t) => self.template(t, e.span().unwrap_or(0..0), None),
+            Expression::HeredocTemplate(h) => {
+                let range = e.span().unwrap_or(0..0);
+                let flush = self.file.text.get(range.clone()).is_some_and(|t| t.starts_with("<<-"));
+                let lits = self.heredoc_literals(&h.template, flush);
+                self.template(&h.template, range, lits.as_ref())
+            }
             Expression::Parenthesis(p) => self.eval(p.inner()),
             Expression::Variable(v) => self.variable(v.as_str(), self.span_of(v)),
             Expression::Traversal(t) => self.traversal(t),
@@ -1039,7 +1062,7 @@ impl<'a> Evaluator<'a> {
 
     // ---- templates ---------------------------------------------------------------------
 
-    fn template(&self, t: &Template, range: std::ops::Range<usize>) -> EResult {
+    fn template(&self, t: &Template, range: std::ops::Range<usize>, lits: Lits<'_>) -> EResult {
         // A template that is exactly one interpolation yields the value itself.
         if let Some(Element::Interpolation(i)) = t.as_single_element() {
             return self.eval(&i.expr);
@@ -1049,7 +1072,7 @@ impl<'a> Evaluator<'a> {
             unknown: false,
             sensitive: false,
         };
-        self.render(t, &mut out, &mut state, false, false)?;
+        self.render(t, &mut out, &mut state, false, false, lits)?;
         let _ = range;
         if state.unknown {
             return Ok(Value::Unknown(Type::String).with_mark(state.sensitive));
@@ -1066,11 +1089,16 @@ impl<'a> Evaluator<'a> {
         st: &mut TplState,
         trim_first: bool,
         trim_last: bool,
+        lits: Lits<'_>,
     ) -> Result<(), Diagnostic> {
         let elems: Vec<&Element> = t.iter().collect();
         for (i, el) in elems.iter().enumerate() {
             match el {
                 Element::Literal(s) => {
+                    if let Some(v) = lits.and_then(|m| s.span().and_then(|r| m.get(&r.start))) {
+                        out.push_str(v);
+                        continue;
+                    }
                     let mut text: &str = s.value();
                     let strip_before = if i == 0 {
                         trim_first
@@ -1132,6 +1160,7 @@ impl<'a> Evaluator<'a> {
                                 st,
                                 ifd.if_expr.strip.strip_end(),
                                 end_strip,
+                                lits,
                             )?;
                         } else if let Some(e) = &ifd.else_expr {
                             self.render(
@@ -1140,6 +1169,7 @@ impl<'a> Evaluator<'a> {
                                 st,
                                 e.strip.strip_end(),
                                 ifd.endif_expr.strip.strip_start(),
+                                lits,
                             )?;
                         }
                     }
@@ -1182,6 +1212,7 @@ impl<'a> Evaluator<'a> {
                                 st,
                                 fx.strip.strip_end(),
                                 fd.endfor_expr.strip.strip_start(),
+                                lits,
                             )?;
                         }
                     }
@@ -1226,6 +1257,120 @@ struct TplState {
 }
 
 /// Whether the element ends with a `~}` that strips the whitespace after it.
+/// Literal values of a heredoc by the byte offset where each literal starts.
+type Lits<'l> = Option<&'l std::collections::HashMap<usize, String>>;
+
+/// One item of a template in source order, as HCL's template parser sees it: a literal
+/// token (a heredoc line, or the part of a line up to a `${` or `%{`), or a `${ }` or
+/// `%{ }` sequence with its strip markers.
+enum TplTok {
+    Lit { start: usize, val: String },
+    Seq,
+}
+
+impl<'a> Evaluator<'a> {
+    /// What HCL 2.10 makes of a heredoc's literals, which hcl-edit does differently:
+    /// the scanner cuts them into one token per line, a strip marker trims only the
+    /// token next to it, and `<<-` removes the smallest indentation of the tokens that
+    /// begin a line (a line that begins with a `${`/`%{`, or whose first token a strip
+    /// marker emptied, counts as unindented) from those tokens only
+    /// (`flushHeredocTemplateParts`). `None` when a literal has no span (the caller
+    /// then renders hcl-edit's values).
+    fn heredoc_literals(&self, t: &Template, flush: bool) -> Option<std::collections::HashMap<usize, String>> {
+        fn flatten(t: &Template, out: &mut Vec<(Option<std::ops::Range<usize>>, bool, bool)>) {
+            for el in t.iter() {
+                match el {
+                    Element::Literal(s) => out.push((Some(s.span().unwrap_or(usize::MAX..usize::MAX)), false, false)),
+                    Element::Interpolation(i) => out.push((None, i.strip.strip_start(), i.strip.strip_end())),
+                    Element::Directive(d) => match d.as_ref() {
+                        Directive::If(i) => {
+                            out.push((None, i.if_expr.strip.strip_start(), i.if_expr.strip.strip_end()));
+                            flatten(&i.if_expr.template, out);
+                            if let Some(e) = &i.else_expr {
+                                out.push((None, e.strip.strip_start(), e.strip.strip_end()));
+                                flatten(&e.template, out);
+                            }
+                            out.push((None, i.endif_expr.strip.strip_start(), i.endif_expr.strip.strip_end()));
+                        }
+                        Directive::For(f) => {
+                            out.push((None, f.for_expr.strip.strip_start(), f.for_expr.strip.strip_end()));
+                            flatten(&f.for_expr.template, out);
+                            out.push((None, f.endfor_expr.strip.strip_start(), f.endfor_expr.strip.strip_end()));
+                        }
+                    },
+                }
+            }
+        }
+        let mut items = Vec::new();
+        flatten(t, &mut items);
+        // Literal tokens, each remembering which literal element it belongs to.
+        let mut toks: Vec<TplTok> = Vec::new();
+        for (idx, (span, _, _)) in items.iter().enumerate() {
+            let Some(span) = span else {
+                toks.push(TplTok::Seq);
+                continue;
+            };
+            let raw = self.file.text.get(span.clone())?;
+            let ltrim = idx > 0 && items[idx - 1].0.is_none() && items[idx - 1].2;
+            let rtrim = items.get(idx + 1).is_some_and(|n| n.0.is_none() && n.1);
+            let pieces: Vec<&str> = raw.split_inclusive('\n').collect();
+            let n = pieces.len();
+            for (k, piece) in pieces.into_iter().enumerate() {
+                let mut val = piece.replace("$${", "${").replace("%%{", "%{");
+                if k == 0 && ltrim {
+                    val = val.trim_start().to_string();
+                }
+                if k + 1 == n && rtrim {
+                    val = val.trim_end().to_string();
+                }
+                toks.push(TplTok::Lit { start: span.start, val });
+            }
+        }
+        if flush {
+            let mut min = usize::MAX;
+            let mut newline = true;
+            let mut adjust = Vec::new();
+            for (i, tok) in toks.iter().enumerate() {
+                if newline {
+                    newline = false;
+                    let spaces = match tok {
+                        TplTok::Lit { val, .. } => {
+                            let trimmed = val.trim_start();
+                            if trimmed.is_empty() && val.ends_with('\n') {
+                                usize::MAX
+                            } else {
+                                adjust.push(i);
+                                val[..val.len() - trimmed.len()].chars().count()
+                            }
+                        }
+                        TplTok::Seq => 0,
+                    };
+                    min = min.min(spaces);
+                }
+                if let TplTok::Lit { val, .. } = tok {
+                    newline = val.ends_with('\n');
+                }
+            }
+            for i in adjust {
+                if let TplTok::Lit { val, .. } = &mut toks[i] {
+                    let cut: usize = val.chars().take(min).map(char::len_utf8).sum();
+                    val.replace_range(..cut, "");
+                }
+            }
+        }
+        let mut out: std::collections::HashMap<usize, String> = Default::default();
+        for tok in toks {
+            if let TplTok::Lit { start, val } = tok {
+                if start == usize::MAX {
+                    return None;
+                }
+                out.entry(start).or_default().push_str(&val);
+            }
+        }
+        Some(out)
+    }
+}
+
 fn strips_after(el: &Element) -> bool {
     match el {
         Element::Interpolation(i) => i.strip.strip_end(),

@@ -468,8 +468,9 @@ impl Number {
         d
     }
 
-    /// Go's `Text('f', prec)`; `prec < 0` is the shortest representation.
-    pub fn text_f(&self, prec: i32) -> String {
+    /// What every `Text` format starts with: the sign, then the mantissa, binary exponent
+    /// and exact decimal digits; `Err` holds the whole text of an infinity (`+Inf`).
+    fn text_start(&self) -> Result<(String, BigUint, i64, Decimal), String> {
         let mut out = String::new();
         if self.neg {
             out.push('-');
@@ -480,18 +481,27 @@ impl Number {
                     out.push('+');
                 }
                 out.push_str("Inf");
-                return out;
+                return Err(out);
             }
             Form::Zero => (BigUint::zero(), 0),
             Form::Finite { mant, exp } => (mant.clone(), *exp),
         };
-        let mut d = if mant.is_zero() {
+        let d = if mant.is_zero() {
             Decimal {
                 mant: Vec::new(),
                 exp: 0,
             }
         } else {
             Number::decimal(&mant, exp)
+        };
+        Ok((out, mant, exp, d))
+    }
+
+    /// Go's `Text('f', prec)`; `prec < 0` is the shortest representation.
+    pub fn text_f(&self, prec: i32) -> String {
+        let (mut out, mant, exp, mut d) = match self.text_start() {
+            Ok(start) => start,
+            Err(inf) => return inf,
         };
         let prec = if prec < 0 {
             if !mant.is_zero() {
@@ -524,28 +534,9 @@ impl Number {
 
     /// Go's `Text('e', prec)` (`prec < 0`: shortest), as `%e` formats a big.Float.
     pub fn text_e(&self, prec: i32, upper: bool) -> String {
-        let mut out = String::new();
-        if self.neg {
-            out.push('-');
-        }
-        let (mant, exp) = match &self.form {
-            Form::Inf => {
-                if !self.neg {
-                    out.push('+');
-                }
-                out.push_str("Inf");
-                return out;
-            }
-            Form::Zero => (BigUint::zero(), 0),
-            Form::Finite { mant, exp } => (mant.clone(), *exp),
-        };
-        let mut d = if mant.is_zero() {
-            Decimal {
-                mant: Vec::new(),
-                exp: 0,
-            }
-        } else {
-            Number::decimal(&mant, exp)
+        let (mut out, mant, exp, mut d) = match self.text_start() {
+            Ok(start) => start,
+            Err(inf) => return inf,
         };
         let prec = if prec < 0 {
             if !mant.is_zero() {
@@ -576,6 +567,65 @@ impl Number {
             out.push('0');
         }
         out.push_str(&ea.to_string());
+        out
+    }
+}
+
+impl Number {
+    /// Go's `Text('g', prec)` for `prec >= 1`; at 10 digits it is `big.Float.String()`,
+    /// which cty writes into a set element's hash bytes.
+    pub fn text_g(&self, prec: i32) -> String {
+        let (mut out, _, _, mut d) = match self.text_start() {
+            Ok(start) => start,
+            Err(inf) => return inf,
+        };
+        let mut prec = i64::from(prec.max(1));
+        d.round(prec);
+        let n = d.mant.len() as i64;
+        let mut eprec = prec;
+        if eprec > n && n >= d.exp {
+            eprec = n;
+        }
+        let x = d.exp - 1;
+        if x < -4 || x >= eprec {
+            // fmtE with prec-1 fractional digits.
+            prec = prec.min(n) - 1;
+            out.push(if d.mant.is_empty() { '0' } else { d.mant[0] as char });
+            if prec > 0 {
+                out.push('.');
+                for i in 1..=prec {
+                    out.push(d.at(i) as char);
+                }
+            }
+            out.push('e');
+            let e = if d.mant.is_empty() { 0 } else { x };
+            out.push(if e < 0 { '-' } else { '+' });
+            if e.abs() < 10 {
+                out.push('0');
+            }
+            out.push_str(&e.abs().to_string());
+        } else {
+            if prec > d.exp {
+                prec = n;
+            }
+            // fmtF with max(prec-exp, 0) fractional digits.
+            let frac = (prec - d.exp).max(0);
+            if d.exp > 0 {
+                let m = n.min(d.exp) as usize;
+                out.push_str(std::str::from_utf8(&d.mant[..m]).unwrap_or("0"));
+                for _ in m as i64..d.exp {
+                    out.push('0');
+                }
+            } else {
+                out.push('0');
+            }
+            if frac > 0 {
+                out.push('.');
+                for i in 0..frac {
+                    out.push(d.at(d.exp + i) as char);
+                }
+            }
+        }
         out
     }
 }
@@ -892,6 +942,26 @@ mod tests {
         assert_eq!(p("1e400").as_f64(), f64::INFINITY);
         assert_eq!(p("2").cmp_num(&p("10")), Ordering::Less);
         assert_eq!(p("-0"), p("0"));
+    }
+
+    #[test]
+    fn shortest_g_format_as_big_float_string() {
+        // What Go's `big.Float.String()` (`Text('g', 10)`) prints for these.
+        for (lit, want) in [
+            ("0", "0"),
+            ("1", "1"),
+            ("1.5", "1.5"),
+            ("100", "100"),
+            ("-3", "-3"),
+            ("0.0001", "0.0001"),
+            ("0.00001", "1e-05"),
+            ("1e20", "1e+20"),
+            ("12345678901", "1.23456789e+10"),
+            ("1234567890", "1234567890"),
+            ("0.1", "0.1"),
+        ] {
+            assert_eq!(p(lit).text_g(10), want, "{lit}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! between types live in `lang::convert`; functions in `lang::funcs`.
 //!
 //! Invariants:
-//! - `Value::Set` elements are sorted (by `Value::cmp_total`) and unique.
+//! - `Value::Set` elements are unique and in cty's iteration order (`set_order`).
 //! - `Value::Sensitive` never directly wraps another `Sensitive`.
 //! - Map and object keys are kept sorted (`BTreeMap`), as Terraform iterates them.
 
@@ -107,7 +107,7 @@ pub enum Value {
     Number(Number),
     String(String),
     List(Vec<Value>),
-    /// Elements sorted by `cmp_total` and unique.
+    /// Elements unique and in cty's iteration order (`set_order`).
     Set(Vec<Value>),
     Tuple(Vec<Value>),
     Map(BTreeMap<String, Value>),
@@ -137,11 +137,25 @@ impl Value {
     pub fn object<K: Into<String>>(items: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Object(items.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
-    /// Builds a set, sorting and removing duplicates.
+    /// Builds a set: removes duplicates (the first one stays) and puts the elements in
+    /// the order Terraform iterates them (`set_order`).
     pub fn set_from(mut items: Vec<Value>) -> Value {
-        items.sort_by(|a, b| a.cmp_total(b));
-        items.dedup_by(|a, b| a.cmp_total(b) == Ordering::Equal);
-        Value::Set(items)
+        items.sort_by(set_order);
+        // Equal values compare `Equal`, so duplicates sit in the same run of ties.
+        let mut out: Vec<Value> = Vec::with_capacity(items.len());
+        let mut run_start = 0;
+        for v in items {
+            if out
+                .last()
+                .is_some_and(|l| set_order(l, &v) != Ordering::Equal)
+            {
+                run_start = out.len();
+            }
+            if !out[run_start..].iter().any(|k| k.equals(&v)) {
+                out.push(v);
+            }
+        }
+        Value::Set(out)
     }
 
     /// Marks the value sensitive (idempotent).
@@ -283,8 +297,8 @@ impl Value {
         friendly_type_name(&self.type_of())
     }
 
-    /// A total order used for sets and sorting: by kind, then by content. Unknowns and
-    /// nulls sort last.
+    /// A total order by kind, then by content, unknowns and nulls last. Not the order
+    /// of set elements (that is `set_order`).
     pub fn cmp_total(&self, other: &Value) -> Ordering {
         fn rank(v: &Value) -> u8 {
             match v {
@@ -470,6 +484,134 @@ impl Value {
     }
 }
 
+/// The order Terraform (go-cty 1.9) iterates a set in: `Set.Values` lists the hash
+/// buckets in ascending order, then sorts stably by `setRules.Less`. Less puts known
+/// values first, then unknowns, then null; strings compare bytewise, numbers by value,
+/// false before true; any other element type compares its hash bytes
+/// (`set_hash_bytes`). Values with the same hash bytes share a bucket, so they tie here
+/// and keep their insertion order, as the stable sort keeps it.
+pub fn set_order(a: &Value, b: &Value) -> Ordering {
+    let (a, b) = (a.unmark().0, b.unmark().0);
+    match (a.is_null(), b.is_null()) {
+        (true, true) => return Ordering::Equal,
+        (false, true) => return Ordering::Less,
+        (true, false) => return Ordering::Greater,
+        _ => {}
+    }
+    match (a.is_unknown(), b.is_unknown()) {
+        (true, true) => return Ordering::Equal,
+        (false, true) => return Ordering::Less,
+        (true, false) => return Ordering::Greater,
+        _ => {}
+    }
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Number(x), Value::Number(y)) => x.cmp_num(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => {
+            let (mut ha, mut hb) = (String::new(), String::new());
+            set_hash_bytes(a, &mut ha);
+            set_hash_bytes(b, &mut hb);
+            ha.as_bytes().cmp(hb.as_bytes())
+        }
+    }
+}
+
+/// go-cty's `appendSetHashBytes`: a value's text in a set's hash.
+fn set_hash_bytes(v: &Value, out: &mut String) {
+    match v {
+        Value::Sensitive(v) => set_hash_bytes(v, out),
+        Value::Unknown(_) => out.push('?'),
+        Value::Null(_) => out.push('~'),
+        Value::Number(n) => out.push_str(&n.text_g(10)),
+        Value::Bool(b) => out.push(if *b { 'T' } else { 'F' }),
+        Value::String(s) => go_quote_into(s, out),
+        Value::Map(m) => {
+            out.push('{');
+            for (k, e) in m {
+                go_quote_into(k, out);
+                out.push(':');
+                set_hash_bytes(e, out);
+                out.push(';');
+            }
+            out.push('}');
+        }
+        Value::List(vs) | Value::Set(vs) => {
+            out.push('[');
+            for e in vs {
+                set_hash_bytes(e, out);
+                out.push(';');
+            }
+            out.push(']');
+        }
+        // Object attributes go by name order, which the BTreeMap keeps.
+        Value::Object(m) => {
+            out.push('<');
+            for e in m.values() {
+                set_hash_bytes(e, out);
+                out.push(';');
+            }
+            out.push('>');
+        }
+        Value::Tuple(vs) => {
+            out.push('<');
+            for e in vs {
+                set_hash_bytes(e, out);
+                out.push(';');
+            }
+            out.push('>');
+        }
+    }
+}
+
+/// Go's `strconv.Quote` as Go 1.16 (Terraform 1.0.3's) writes it: the console prints
+/// strings this way, plans print them this way, and cty hashes set elements with it.
+/// NOTE: Go keeps every rune `unicode.IsPrint` accepts; `go_unprintable` lists controls,
+/// separators other than the ASCII space, format characters and private use, which is
+/// Go's answer for every assigned character (unassigned ones are kept here).
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    go_quote_into(s, &mut out);
+    out
+}
+
+fn go_quote_into(s: &str, out: &mut String) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if go_unprintable(c) => {
+                if (c as u32) < 0x10000 {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                } else {
+                    let _ = write!(out, "\\U{:08x}", c as u32);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn go_unprintable(c: char) -> bool {
+    matches!(c as u32,
+        0x7f..=0xa0 | 0xad | 0x1680 | 0x2000..=0x200f | 0x2028..=0x202f | 0x205f..=0x2064
+        | 0x2066..=0x206f | 0x3000 | 0xfeff | 0xfff9..=0xfffb | 0xe000..=0xf8ff
+        | 0xf0000..=0x10ffff)
+}
+
 fn number_to_json(n: Number) -> serde_json::Value {
     if let Some(i) = n.as_i64() {
         serde_json::Value::Number(i.into())
@@ -519,5 +661,33 @@ impl From<bool> for Value {
 impl From<i64> for Value {
     fn from(i: i64) -> Value {
         Value::int(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(v: &[&str]) -> Value {
+        Value::List(v.iter().map(|s| Value::from(*s)).collect())
+    }
+
+    #[test]
+    fn sets_iterate_in_cty_order() {
+        // Non-primitive elements order by their hash bytes: `["a";]` < `[]`.
+        let set = Value::set_from(vec![strs(&[]), strs(&["a"]), strs(&[])]);
+        assert_eq!(set, Value::Set(vec![strs(&["a"]), strs(&[])]));
+        // Primitive elements sort by value, null last.
+        let set = Value::set_from(vec![Value::int(10), Value::null(), Value::int(9)]);
+        assert_eq!(set, Value::Set(vec![Value::int(9), Value::int(10), Value::null()]));
+        // Equal hash bytes (10 significant digits) keep their insertion order.
+        let n = |i: i64| Value::List(vec![Value::int(i)]);
+        let set = Value::set_from(vec![n(12345678902), n(12345678901)]);
+        assert_eq!(set, Value::Set(vec![n(12345678902), n(12345678901)]));
+    }
+
+    #[test]
+    fn go_quote_as_go_1_16() {
+        assert_eq!(go_quote("a\"\\\n\u{7f}\u{a0}é😀\u{e000}"), "\"a\\\"\\\\\\n\\u007f\\u00a0é😀\\ue000\"");
     }
 }

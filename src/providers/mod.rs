@@ -30,11 +30,16 @@ pub struct AttributeSchema {
     /// A change to this attribute replaces the object.
     pub force_new: bool,
     pub sensitive: bool,
+    /// A computed attribute that carries the value of the named configured attribute
+    /// (terraform_data's `output` is its `input`) is as sensitive as that attribute.
+    /// Terraform does not do this, and prints a sensitive `input` back through `output`
+    /// (hashicorp/terraform#35609).
+    pub sensitive_with: Option<&'static str>,
 }
 
 impl AttributeSchema {
     pub fn required(ty: Type) -> Self {
-        AttributeSchema { ty, description: String::new(), required: true, optional: false, computed: false, force_new: false, sensitive: false }
+        AttributeSchema { ty, description: String::new(), required: true, optional: false, computed: false, force_new: false, sensitive: false, sensitive_with: None }
     }
     pub fn optional(ty: Type) -> Self {
         AttributeSchema { required: false, optional: true, ..Self::required(ty) }
@@ -51,6 +56,10 @@ impl AttributeSchema {
     }
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self
+    }
+    pub fn sensitive_with(mut self, attr: &'static str) -> Self {
+        self.sensitive_with = Some(attr);
         self
     }
     pub fn describe(mut self, d: &str) -> Self {

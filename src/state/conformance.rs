@@ -86,6 +86,7 @@ pub fn sample_state(lineage: &str, serial: u64, marker: &str) -> State {
             dependencies: vec![],
             create_before_destroy: false,
             private: None,
+            sensitive_attrs: Default::default(),
         }),
     );
     let web = AbsResource {
@@ -102,6 +103,7 @@ pub fn sample_state(lineage: &str, serial: u64, marker: &str) -> State {
             dependencies: vec![vpc],
             create_before_destroy: true,
             private: Some(serde_json::json!({"k": "v"})),
+            sensitive_attrs: ["size".to_string()].into(),
         }),
     );
     st.pending.push(PendingCreate {

@@ -329,71 +329,101 @@ fn base64gunzip(a: &[Value]) -> FResult {
     })
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum TextEnc {
+/// A single-byte code page as golang.org/x/text's `charmap` defines it: `table` holds the
+/// characters of bytes 0x80..=0xFF (all 256 bytes when the page is not an ASCII
+/// superset, as EBCDIC is not); U+FFFD marks a byte the page leaves undefined.
+pub(super) struct CodePage {
+    pub(super) ascii_superset: bool,
+    pub(super) table: &'static str,
+}
+
+impl CodePage {
+    fn first(&self) -> u32 {
+        if self.ascii_superset {
+            0x80
+        } else {
+            0
+        }
+    }
+    fn encode(&self, s: &str) -> Option<Vec<u8>> {
+        s.chars()
+            .map(|c| {
+                if self.ascii_superset && c.is_ascii() {
+                    return Some(c as u8);
+                }
+                if c == '\u{fffd}' {
+                    return None;
+                }
+                self.table
+                    .chars()
+                    .position(|t| t == c)
+                    .map(|i| (self.first() + i as u32) as u8)
+            })
+            .collect()
+    }
+    fn decode(&self, bytes: &[u8]) -> String {
+        let table: Vec<char> = self.table.chars().collect();
+        bytes
+            .iter()
+            .map(|&b| {
+                if self.ascii_superset && b.is_ascii() {
+                    b as char
+                } else {
+                    table[(u32::from(b) - self.first()) as usize]
+                }
+            })
+            .collect()
+    }
+}
+
+/// How terrane encodes one of the encodings Terraform 1.0.3 accepts (golang.org/x/text
+/// v0.3.5's `ianaindex`). Single-byte code pages are x/text's tables (`codepages.rs`);
+/// the multi-byte encodings go through encoding_rs, whose tables are the WHATWG indexes
+/// x/text was generated from, with x/text's departures from the WHATWG encoders and
+/// decoders (`Codec::EucJp`, `ShiftJis`, `Iso2022Jp`, `HzGb2312`) done here.
+#[derive(Clone, Copy)]
+pub(super) enum Codec {
+    Ascii,
     Utf8,
+    /// Big-endian, with a byte order mark written and honoured.
     Utf16,
-    Utf16Le,
     Utf16Be,
-    Latin1,
-    Windows1252,
+    Utf16Le,
+    Page(&'static CodePage),
+    Whatwg(&'static encoding_rs::Encoding),
+    /// x/text also encodes JIS X 0212 (0x8F lead byte), which the WHATWG encoder does not.
+    EucJp,
+    /// x/text does not decode the user-defined area (0xF040..) nor encode U+00A5/U+203E.
+    ShiftJis,
+    /// x/text writes half-width katakana as JIS X 0201 (`ESC ( I`), not as full-width.
+    Iso2022Jp,
+    /// Not in the WHATWG standard (its label names the `replacement` encoding).
+    HzGb2312,
 }
 
-fn text_encoding(name: &str) -> Option<(TextEnc, &'static str)> {
-    let n = name.to_ascii_lowercase();
-    Some(match n.as_str() {
-        "utf-8" | "csutf8" => (TextEnc::Utf8, "UTF-8"),
-        "utf-16" | "csutf16" => (TextEnc::Utf16, "UTF-16"),
-        "utf-16le" | "csutf16le" => (TextEnc::Utf16Le, "UTF-16LE"),
-        "utf-16be" | "csutf16be" => (TextEnc::Utf16Be, "UTF-16BE"),
-        "iso-8859-1" | "iso_8859-1:1987" | "iso-ir-100" | "iso_8859-1" | "latin1" | "l1"
-        | "ibm819" | "cp819" | "csisolatin1" => (TextEnc::Latin1, "ISO_8859-1:1987"),
-        "windows-1252" | "cswindows1252" => (TextEnc::Windows1252, "windows-1252"),
-        _ => return None,
-    })
+/// The encoding an IANA name or alias (case-insensitive, surrounding space ignored)
+/// stands for, and its IANA name.
+fn text_encoding(name: &str) -> Option<(Codec, &'static str)> {
+    let n = name
+        .trim_matches(|c: char| c.is_whitespace())
+        .to_lowercase();
+    super::codepages::ENCODINGS
+        .iter()
+        .find(|(_, aliases, _)| aliases.contains(&n.as_str()))
+        .map(|(iana, _, codec)| (*codec, *iana))
 }
 
-/// windows-1252's 0x80..0x9F range (None = undefined byte).
-const CP1252_HIGH: [Option<char>; 32] = [
-    Some('€'),
-    None,
-    Some('‚'),
-    Some('ƒ'),
-    Some('„'),
-    Some('…'),
-    Some('†'),
-    Some('‡'),
-    Some('ˆ'),
-    Some('‰'),
-    Some('Š'),
-    Some('‹'),
-    Some('Œ'),
-    None,
-    Some('Ž'),
-    None,
-    None,
-    Some('‘'),
-    Some('’'),
-    Some('“'),
-    Some('”'),
-    Some('•'),
-    Some('–'),
-    Some('—'),
-    Some('˜'),
-    Some('™'),
-    Some('š'),
-    Some('›'),
-    Some('œ'),
-    None,
-    Some('ž'),
-    Some('Ÿ'),
-];
+fn unsupported_encoding(name: &str) -> FuncError {
+    FuncError::arg(
+        1,
+        format!("{name:?} is not a supported IANA encoding name or alias in this Terraform version"),
+    )
+}
 
 fn textencodebase64(a: &[Value]) -> FResult {
     let s = str_arg(a, 0)?;
     let enc_name = str_arg(a, 1)?;
-    let (enc, canonical) = text_encoding(&enc_name)
-        .ok_or_else(|| FuncError::arg(1, format!("{enc_name:?} is not a supported IANA encoding name or alias in this Terraform version")))?;
+    let (codec, canonical) = text_encoding(&enc_name).ok_or_else(|| unsupported_encoding(&enc_name))?;
     let unrepresentable = || {
         FuncError::arg(
             0,
@@ -402,10 +432,16 @@ fn textencodebase64(a: &[Value]) -> FResult {
             ),
         )
     };
-    let bytes: Vec<u8> = match enc {
-        TextEnc::Utf8 => s.into_bytes(),
-        TextEnc::Utf16 | TextEnc::Utf16Be => {
-            let mut v = if enc == TextEnc::Utf16 {
+    let bytes: Vec<u8> = match codec {
+        Codec::Ascii => {
+            if !s.is_ascii() {
+                return Err(unrepresentable());
+            }
+            s.into_bytes()
+        }
+        Codec::Utf8 => s.into_bytes(),
+        Codec::Utf16 | Codec::Utf16Be => {
+            let mut v = if matches!(codec, Codec::Utf16) {
                 vec![0xfe, 0xff]
             } else {
                 vec![]
@@ -414,35 +450,218 @@ fn textencodebase64(a: &[Value]) -> FResult {
                 .for_each(|u| v.extend_from_slice(&u.to_be_bytes()));
             v
         }
-        TextEnc::Utf16Le => s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect(),
-        TextEnc::Latin1 => s
-            .chars()
-            .map(|c| u8::try_from(c as u32).map_err(|_| unrepresentable()))
-            .collect::<Result<_, _>>()?,
-        TextEnc::Windows1252 => s
-            .chars()
-            .map(|c| {
-                let u = c as u32;
-                if u < 0x80 || (0xa0..=0xff).contains(&u) {
-                    Ok(u as u8)
-                } else {
-                    CP1252_HIGH
-                        .iter()
-                        .position(|x| *x == Some(c))
-                        .map(|i| 0x80 + i as u8)
-                        .ok_or_else(unrepresentable)
-                }
-            })
-            .collect::<Result<_, _>>()?,
+        Codec::Utf16Le => s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect(),
+        Codec::Page(page) => page.encode(&s).ok_or_else(unrepresentable)?,
+        Codec::Whatwg(enc) => whatwg_encode(enc, &s).ok_or_else(unrepresentable)?,
+        Codec::ShiftJis => {
+            if s.contains(WHATWG_ONLY_JIS) {
+                return Err(unrepresentable());
+            }
+            whatwg_encode(encoding_rs::SHIFT_JIS, &s).ok_or_else(unrepresentable)?
+        }
+        Codec::EucJp => euc_jp_encode(&s).ok_or_else(unrepresentable)?,
+        Codec::Iso2022Jp => iso_2022_jp_encode(&s).ok_or_else(unrepresentable)?,
+        Codec::HzGb2312 => hz_encode(&s).ok_or_else(unrepresentable)?,
     };
     Ok(Value::String(B64.encode(bytes)))
+}
+
+/// Encodes with encoding_rs, `None` when a character has no mapping (x/text's encoders
+/// fail there too, where the WHATWG encoder would write an HTML character reference).
+fn whatwg_encode(enc: &'static encoding_rs::Encoding, s: &str) -> Option<Vec<u8>> {
+    let mut encoder = enc.new_encoder();
+    let mut out = Vec::with_capacity(s.len() * 2 + 8);
+    let mut src = s;
+    loop {
+        let need = encoder
+            .max_buffer_length_from_utf8_without_replacement(src.len())
+            .unwrap_or(src.len() * 4 + 16);
+        out.reserve(need);
+        let (res, read) =
+            encoder.encode_from_utf8_to_vec_without_replacement(src, &mut out, true);
+        src = &src[read..];
+        match res {
+            encoding_rs::EncoderResult::InputEmpty => return Some(out),
+            encoding_rs::EncoderResult::OutputFull => continue,
+            encoding_rs::EncoderResult::Unmappable(_) => return None,
+        }
+    }
+}
+
+/// Characters the WHATWG Japanese encoders write (as ASCII bytes, or as U+FF0D's code)
+/// but x/text's cannot.
+const WHATWG_ONLY_JIS: [char; 3] = ['\u{a5}', '\u{203e}', '\u{2212}'];
+
+/// The one- or two-byte EUC-JP (JIS X 0208 or half-width katakana) code of `c`.
+fn euc_jp_char(c: char) -> Option<Vec<u8>> {
+    if WHATWG_ONLY_JIS.contains(&c) {
+        return None;
+    }
+    let mut buf = [0u8; 4];
+    whatwg_encode(encoding_rs::EUC_JP, c.encode_utf8(&mut buf))
+}
+
+/// JIS X 0212 codes by character, from encoding_rs's EUC-JP decoder (`0x8F b1 b2`).
+fn jis0212_codes() -> &'static std::collections::HashMap<char, [u8; 2]> {
+    static CODES: std::sync::OnceLock<std::collections::HashMap<char, [u8; 2]>> =
+        std::sync::OnceLock::new();
+    CODES.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for b1 in 0xa1..=0xfeu8 {
+            for b2 in 0xa1..=0xfeu8 {
+                let code = [0x8f, b1, b2];
+                let (text, bad) = encoding_rs::EUC_JP.decode_without_bom_handling(&code);
+                let mut cs = text.chars();
+                if let (false, Some(c), None) = (bad, cs.next(), cs.next()) {
+                    m.entry(c).or_insert([b1, b2]);
+                }
+            }
+        }
+        m
+    })
+}
+
+fn euc_jp_encode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c as u8);
+            continue;
+        }
+        match euc_jp_char(c) {
+            // WHATWG writes U+00A5 and U+203E as ASCII bytes; x/text has no code for them.
+            Some(b) if b.len() == 2 => out.extend_from_slice(&b),
+            _ => {
+                let [b1, b2] = *jis0212_codes().get(&c)?;
+                out.extend_from_slice(&[0x8f, b1, b2]);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// x/text's ISO-2022-JP encoder: ASCII, JIS X 0208 (`ESC $ B`) and half-width katakana
+/// (`ESC ( I`), back to ASCII at the end.
+fn iso_2022_jp_encode(s: &str) -> Option<Vec<u8>> {
+    #[derive(PartialEq)]
+    enum State {
+        Ascii,
+        Jis0208,
+        Katakana,
+    }
+    let mut state = State::Ascii;
+    let mut out = Vec::with_capacity(s.len());
+    let mut switch = |out: &mut Vec<u8>, to: State, esc: &[u8]| {
+        if state != to {
+            out.extend_from_slice(esc);
+            state = to;
+        }
+    };
+    for c in s.chars() {
+        if c.is_ascii() {
+            switch(&mut out, State::Ascii, b"\x1b(B");
+            out.push(c as u8);
+        } else if ('\u{ff61}'..='\u{ff9f}').contains(&c) {
+            switch(&mut out, State::Katakana, b"\x1b(I");
+            out.push((c as u32 - 0xff40) as u8);
+        } else {
+            match euc_jp_char(c) {
+                Some(b) if b.len() == 2 && b[0] >= 0xa1 => {
+                    switch(&mut out, State::Jis0208, b"\x1b$B");
+                    out.extend_from_slice(&[b[0] - 0x80, b[1] - 0x80]);
+                }
+                _ => return None,
+            }
+        }
+    }
+    switch(&mut out, State::Ascii, b"\x1b(B");
+    Some(out)
+}
+
+/// x/text's HZ-GB-2312 encoder: `~{`..`~}` around GB 2312 codes (GBK codes with both
+/// bytes in 0xA1..=0xFE, less 0x80), `~~` for a tilde, no `~}` at the very end.
+fn hz_encode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut gb = false;
+    for c in s.chars() {
+        if c == '~' {
+            out.extend_from_slice(b"~~");
+        } else if c.is_ascii() {
+            if gb {
+                out.extend_from_slice(b"~}");
+                gb = false;
+            }
+            out.push(c as u8);
+        } else {
+            let mut buf = [0u8; 4];
+            // GBK writes the euro sign as 0x80; x/text's GB 2312 table has it at A2E3.
+            let b = if c == '€' {
+                vec![0xa2, 0xe3]
+            } else {
+                whatwg_encode(encoding_rs::GBK, c.encode_utf8(&mut buf))?
+            };
+            if b.len() != 2 || !(0xa1..0xfe).contains(&b[0]) || !(0xa1..0xff).contains(&b[1]) {
+                return None;
+            }
+            if !gb {
+                out.extend_from_slice(b"~{");
+                gb = true;
+            }
+            out.extend_from_slice(&[b[0] - 0x80, b[1] - 0x80]);
+        }
+    }
+    Some(out)
+}
+
+/// x/text's HZ-GB-2312 decoder; U+FFFD where the input is not valid HZ.
+fn hz_decode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    let mut gb = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c0 = bytes[i];
+        if c0 >= 0x80 {
+            out.push('\u{fffd}');
+            i += 1;
+            continue;
+        }
+        if c0 == b'~' {
+            match bytes.get(i + 1) {
+                Some(b'{') => gb = true,
+                Some(b'}') => gb = false,
+                Some(b'~') => out.push('~'),
+                Some(b'\n') => {}
+                _ => out.push('\u{fffd}'),
+            }
+            i += 2;
+            continue;
+        }
+        if !gb {
+            out.push(c0 as char);
+            i += 1;
+            continue;
+        }
+        let Some(&c1) = bytes.get(i + 1) else {
+            out.push('\u{fffd}');
+            break;
+        };
+        let decoded = if (0x21..0x7e).contains(&c0) && (0x21..0x7f).contains(&c1) {
+            let code = [c0 | 0x80, c1 | 0x80];
+            let (t, bad) = encoding_rs::GBK.decode_without_bom_handling(&code);
+            (!bad).then(|| t.into_owned())
+        } else {
+            None
+        };
+        out.push_str(decoded.as_deref().unwrap_or("\u{fffd}"));
+        i += 2;
+    }
+    out
 }
 
 fn textdecodebase64(a: &[Value]) -> FResult {
     let s = str_arg(a, 0)?;
     let enc_name = str_arg(a, 1)?;
-    let (enc, canonical) = text_encoding(&enc_name)
-        .ok_or_else(|| FuncError::arg(1, format!("{enc_name:?} is not a supported IANA encoding name or alias in this Terraform version")))?;
+    let (codec, canonical) = text_encoding(&enc_name).ok_or_else(|| unsupported_encoding(&enc_name))?;
     let bytes = B64.decode(s.as_bytes()).map_err(|e| {
         let off = match e {
             base64::DecodeError::InvalidByte(o, _)
@@ -454,17 +673,15 @@ fn textdecodebase64(a: &[Value]) -> FResult {
             format!("the given value is has an invalid base64 symbol at offset {off}"),
         )
     })?;
-    let invalid = || {
-        FuncError::arg(
-            0,
-            format!("the given string contains symbols that are not defined for {canonical}"),
-        )
-    };
-    let text: String = match enc {
-        TextEnc::Utf8 => String::from_utf8(bytes).map_err(|_| invalid())?,
-        TextEnc::Utf16 | TextEnc::Utf16Le | TextEnc::Utf16Be => {
-            let (mut le, mut body) = (enc == TextEnc::Utf16Le, &bytes[..]);
-            if enc == TextEnc::Utf16 {
+    let text: String = match codec {
+        Codec::Ascii => bytes
+            .iter()
+            .map(|&b| if b.is_ascii() { b as char } else { '\u{fffd}' })
+            .collect(),
+        Codec::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
+        Codec::Utf16 | Codec::Utf16Le | Codec::Utf16Be => {
+            let (mut le, mut body) = (matches!(codec, Codec::Utf16Le), &bytes[..]);
+            if matches!(codec, Codec::Utf16) {
                 if body.starts_with(&[0xff, 0xfe]) {
                     le = true;
                     body = &body[2..];
@@ -488,15 +705,35 @@ fn textdecodebase64(a: &[Value]) -> FResult {
                 .collect();
             String::from_utf16_lossy(&units)
         }
-        TextEnc::Latin1 => bytes.iter().map(|b| *b as char).collect(),
-        TextEnc::Windows1252 => bytes
-            .iter()
-            .map(|b| match b {
-                0x80..=0x9f => CP1252_HIGH[(b - 0x80) as usize].ok_or_else(invalid),
-                _ => Ok(*b as char),
-            })
-            .collect::<Result<_, _>>()?,
+        Codec::Page(page) => page.decode(&bytes),
+        Codec::Whatwg(enc) => enc.decode_without_bom_handling(&bytes).0.into_owned(),
+        Codec::EucJp => encoding_rs::EUC_JP.decode_without_bom_handling(&bytes).0.into_owned(),
+        Codec::Iso2022Jp => encoding_rs::ISO_2022_JP
+            .decode_without_bom_handling(&bytes)
+            .0
+            .into_owned(),
+        Codec::ShiftJis => {
+            let text = encoding_rs::SHIFT_JIS
+                .decode_without_bom_handling(&bytes)
+                .0
+                .into_owned();
+            // WHATWG maps the user-defined area to private use characters; x/text
+            // leaves it undefined.
+            if text.chars().any(|c| ('\u{e000}'..='\u{e757}').contains(&c)) {
+                "\u{fffd}".to_string()
+            } else {
+                text
+            }
+        }
+        Codec::HzGb2312 => hz_decode(&bytes),
     };
+    // Terraform rejects any U+FFFD in the result, decoded from bad input or not.
+    if text.contains('\u{fffd}') {
+        return Err(FuncError::arg(
+            0,
+            format!("the given string contains symbols that are not defined for {canonical}"),
+        ));
+    }
     Ok(sv(&text))
 }
 

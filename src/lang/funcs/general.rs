@@ -81,6 +81,16 @@ fn to_coll(v: &Value, ty: Type, phrase: &str) -> FResult {
         Value::Map(m) | Value::Object(m) => m.values().cloned().collect(),
         _ => v.as_seq().map(|s| s.to_vec()).unwrap_or_default(),
     };
+    // cty 1.9 (tuple to list or set, not object to map): when the elements unify only
+    // to `any` (an untyped null beside a structural value), the conversion exists only
+    // if every element is untyped.
+    let tys: Vec<Type> = elems.iter().map(crate::lang::convert::value_type).collect();
+    if !matches!(ty, Type::Map(_))
+        && crate::lang::convert::unify(&tys) == Some(Type::Dynamic)
+        && tys.iter().any(|t| *t != Type::Dynamic)
+    {
+        return Err(fail());
+    }
     let et = conv::unify_values(&elems).ok_or_else(fail)?;
     let target = match ty {
         Type::List(_) => Type::list(et),

@@ -13,6 +13,7 @@
 use crate::lang::value::{Number, Value};
 
 mod cidr;
+mod codepages;
 mod collections;
 mod conv;
 mod crypto;

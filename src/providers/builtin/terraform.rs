@@ -54,7 +54,7 @@ fn data_block() -> BlockSchema {
             AttributeSchema::optional(Type::Dynamic)
                 .describe("A value to store in the instance state; a change updates the instance and re-computes output."),
         )
-        .attr("output", AttributeSchema::computed(Type::Dynamic).describe("The value of input after apply."))
+        .attr("output", AttributeSchema::computed(Type::Dynamic).sensitive_with("input").describe("The value of input after apply."))
         .attr(
             "triggers_replace",
             AttributeSchema::optional(Type::Dynamic).describe("A value whose change replaces the instance."),
