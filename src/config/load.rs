@@ -216,6 +216,7 @@ pub fn convert_body(file: &Arc<SourceFile>, body: &structure::Body) -> Body {
                 ident: b.ident.as_str().to_string(),
                 labels: b.labels.iter().map(|l| l.as_str().to_string()).collect(),
                 ident_span: Span::from_opt(file, b.ident.span()),
+                label_spans: b.labels.iter().map(|l| Span::from_opt(file, l.span())).collect(),
                 body: convert_body(file, &b.body),
                 span: Span::from_opt(file, b.span()),
             }),
