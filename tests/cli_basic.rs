@@ -368,3 +368,40 @@ fn show_without_state() {
     assert!(out(&o).contains("# random_pet.b[1]:"), "{}", out(&o));
     assert!(out(&o).contains("secret = <sensitive>"), "{}", out(&o));
 }
+
+/// A state with deposed objects (as Terraform 1.0.3 writes it): `show`, `state list`,
+/// `state show`, `state mv` and `state rm` name them and carry them along.
+#[test]
+fn deposed_objects_in_show_and_state_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state/terraform-1.0.3-deposed.tfstate");
+    std::fs::create_dir_all(dir.path().join("state")).unwrap();
+    std::fs::copy(&fixture, dir.path().join("state/terraform.tfstate")).unwrap();
+    let d = dir.path();
+
+    let o = terrane(d, &["show"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let shown = out(&o);
+    assert!(shown.contains("# null_resource.x[0]: (tainted) (deposed object 00000001)"), "{shown}");
+    assert!(shown.contains("# null_resource.x[1]:\n"), "{shown}");
+    assert!(shown.contains("# null_resource.x[1]: (deposed object 0badf00d)"), "{shown}");
+
+    let o = terrane(d, &["state", "list"]);
+    assert_eq!(out(&o), "null_resource.x[0]\nnull_resource.x[1]\n", "{}", err(&o));
+
+    let o = terrane(d, &["state", "show", "null_resource.x[1]"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("\"new\"") && out(&o).contains("(deposed object 0badf00d)") && out(&o).contains("\"old\""), "{}", out(&o));
+
+    let o = terrane(d, &["state", "mv", "null_resource.x[1]", "null_resource.y"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let st = terrane::state::statefile::from_json(&std::fs::read_to_string(d.join("state/terraform.tfstate")).unwrap(), "s").unwrap();
+    let moved = st.deposed_addrs().into_iter().map(|(a, k)| format!("{a} {k}")).collect::<Vec<_>>();
+    assert_eq!(moved, ["null_resource.x[0] 00000001", "null_resource.y 0badf00d"], "the deposed object moved with its instance");
+
+    let o = terrane(d, &["state", "rm", "null_resource.x[0]"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let st = terrane::state::statefile::from_json(&std::fs::read_to_string(d.join("state/terraform.tfstate")).unwrap(), "s").unwrap();
+    assert_eq!(st.deposed_addrs().len(), 1);
+    assert!(st.resources.keys().all(|r| r.to_string() != "null_resource.x"), "a resource left with no object goes");
+}

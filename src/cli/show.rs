@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::state::render_instance;
+use super::state::{render_instance, render_object};
 use super::ui::format_outputs;
 use super::workdir::{load_config, open_backend, read_state_opt};
 use super::{CliError, CmdResult, Ctx, EXIT_OK};
@@ -25,12 +25,20 @@ pub fn render_state(ctx: &Ctx, state: &State) -> String {
         return "No state.\n".into();
     }
     let mut blocks = Vec::new();
-    for addr in state.instance_addrs() {
-        if let (Some(obj), Some(rs)) = (
-            state.instance(&addr),
-            state.resources.get(&addr.abs_resource()),
-        ) {
-            blocks.push(render_instance(&addr, obj, &rs.provider));
+    for (res, rs) in &state.resources {
+        // Each instance's current object, then its deposed objects (as Terraform's
+        // `show` lists them).
+        let mut keys: Vec<&crate::addrs::InstanceKey> = rs.instances.keys().chain(rs.deposed.keys().map(|(k, _)| k)).collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            let addr = res.instance(key.clone());
+            if let Some(obj) = rs.instances.get(key) {
+                blocks.push(render_instance(&addr, obj, &rs.provider));
+            }
+            for ((_, dk), obj) in rs.deposed.iter().filter(|((k, _), _)| k == key) {
+                blocks.push(render_object(&addr, Some(dk), obj, &rs.provider));
+            }
         }
     }
     let mut out = blocks.join("\n");

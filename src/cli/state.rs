@@ -193,13 +193,27 @@ fn under(s: &str, filter: &str) -> bool {
 pub fn render_instance(
     addr: &AbsResourceInstance,
     obj: &InstanceObject,
+    provider: &str,
+) -> String {
+    render_object(addr, None, obj, provider)
+}
+
+/// One object as `show` and `state show` print it: the current object of an instance,
+/// or one of its deposed objects (`# ADDR: (deposed object KEY)`, as Terraform prints it).
+pub fn render_object(
+    addr: &AbsResourceInstance,
+    deposed: Option<&crate::state::DeposedKey>,
+    obj: &InstanceObject,
     _provider: &str,
 ) -> String {
-    let tainted = if obj.status == ObjectStatus::Tainted {
-        " (tainted)"
+    let mut tainted = if obj.status == ObjectStatus::Tainted {
+        " (tainted)".to_string()
     } else {
-        ""
+        String::new()
     };
+    if let Some(k) = deposed {
+        tainted.push_str(&format!(" (deposed object {k})"));
+    }
     let kind = match addr.resource.mode {
         ResourceMode::Managed => "resource",
         ResourceMode::Data => "data",
@@ -217,7 +231,12 @@ fn list(ctx: &Ctx, a: ListArgs) -> CmdResult {
     let Some(state) = ctx.rt.block_on(read_state_opt(&*b))? else {
         return Err(no_state());
     };
-    for addr in state.instance_addrs() {
+    // An instance whose only objects are deposed is listed too (once).
+    let mut addrs = state.instance_addrs();
+    addrs.extend(state.deposed_addrs().into_iter().map(|(a, _)| a));
+    addrs.sort();
+    addrs.dedup();
+    for addr in addrs {
         let s = addr.to_string();
         if !a.addresses.is_empty() && !a.addresses.iter().any(|f| under(&s, f)) {
             continue;
@@ -243,9 +262,18 @@ fn show(ctx: &Ctx, a: ShowArgs) -> CmdResult {
     let Some(state) = ctx.rt.block_on(read_state_opt(&*b))? else {
         return Err(no_state());
     };
+    let deposed: Vec<_> = state.deposed_addrs().into_iter().filter(|(a, _)| *a == addr).collect();
     match (state.instance(&addr), state.resources.get(&addr.abs_resource())) {
-        (Some(obj), Some(rs)) => {
-            ctx.ui.out(&render_instance(&addr, obj, &rs.provider));
+        (cur, Some(rs)) if cur.is_some() || !deposed.is_empty() => {
+            // The current object, then the deposed ones an interrupted
+            // create_before_destroy replacement left.
+            let mut blocks: Vec<String> = cur.map(|obj| render_instance(&addr, obj, &rs.provider)).into_iter().collect();
+            for (a, k) in &deposed {
+                if let Some(obj) = state.deposed(a, k) {
+                    blocks.push(render_object(a, Some(k), obj, &rs.provider));
+                }
+            }
+            ctx.ui.out(&blocks.join("\n"));
             Ok(EXIT_OK)
         }
         _ => Err(CliError::error(
@@ -258,14 +286,17 @@ fn show(ctx: &Ctx, a: ShowArgs) -> CmdResult {
 /// The instances an address names: itself, or every instance of a resource when the
 /// address has no key and the resource's instances are keyed.
 fn matching(state: &State, addr: &AbsResourceInstance) -> Vec<AbsResourceInstance> {
-    if state.instance(addr).is_some() {
+    let exists = |a: &AbsResourceInstance| state.instance(a).is_some() || state.deposed_addrs().iter().any(|(d, _)| d == a);
+    if exists(addr) {
         return vec![addr.clone()];
     }
     if addr.key == InstanceKey::None {
         if let Some(rs) = state.resources.get(&addr.abs_resource()) {
-            return rs
-                .instances
-                .keys()
+            let mut keys: Vec<&InstanceKey> = rs.instances.keys().chain(rs.deposed.keys().map(|(k, _)| k)).collect();
+            keys.sort();
+            keys.dedup();
+            return keys
+                .into_iter()
                 .map(|k| addr.abs_resource().instance(k.clone()))
                 .collect();
         }
@@ -307,12 +338,9 @@ fn rm(ctx: &Ctx, a: RmArgs) -> CmdResult {
                     diags.push(no_match(text));
                 }
                 for inst in found {
-                    let provider = state
-                        .resources
-                        .get(&inst.abs_resource())
-                        .map(|r| r.provider.clone())
-                        .unwrap_or_default();
-                    state.set_instance(&inst, &provider, None);
+                    // With its deposed objects, as Terraform's `state rm` forgets the
+                    // whole instance.
+                    state.remove_instance(&inst);
                     removed.push(inst);
                 }
             }
@@ -370,9 +398,7 @@ fn mv(ctx: &Ctx, a: MvArgs) -> CmdResult {
             }
             let src_res = src.abs_resource();
             let provider = state.resources.get(&src_res).map(|r| r.provider.clone()).unwrap_or_default();
-            let obj = state.instance(&src).cloned();
-            state.set_instance(&src, &provider, None);
-            state.set_instance(&dst, &provider, obj);
+            state.move_instance(&src, &dst, &provider);
             moved = 1;
         } else if src.key == InstanceKey::None && dst.key == InstanceKey::None && state.resources.contains_key(&src.abs_resource()) {
             // A whole resource with keyed instances.

@@ -155,7 +155,7 @@ impl Engine {
         if opts.destroy {
             // Create intents left by an interrupted apply are resolved by a normal plan
             // first, so that destroy also deletes the objects they made.
-            let (mut prior, mut adopted, mut resolved) = (prior, Vec::new(), Vec::new());
+            let (mut prior, mut adopted, mut resolved, mut gone) = (prior, Vec::new(), Vec::new(), Vec::new());
             if !prior.pending.is_empty() {
                 let (p, d) = Box::pin(self.plan(&prior, &PlanOptions { destroy: false, ..opts.clone() })).await;
                 let Some(p) = p else {
@@ -163,13 +163,13 @@ impl Engine {
                     return (None, dedup(diags));
                 };
                 prior = with_adopted(prior, &p);
-                (adopted, resolved) = (p.adopted, p.resolved_intents);
+                (adopted, resolved, gone) = (p.adopted, p.resolved_intents, p.gone_deposed);
             }
             let mut plan = self.destroy_plan(&prior, &mut diags);
             if diags.has_errors() {
                 return (None, dedup(diags));
             }
-            (plan.adopted, plan.resolved_intents) = (adopted, resolved);
+            (plan.adopted, plan.resolved_intents, plan.gone_deposed) = (adopted, resolved, gone);
             return (Some(plan), diags);
         }
         let mut w = walk::Walker::new(self, walk::Mode::Plan, &opts.variables, prior.clone(), opts.parallelism);
@@ -196,10 +196,25 @@ impl Engine {
             if addr.resource.mode == crate::addrs::ResourceMode::Data {
                 continue;
             }
-            w.changes.insert(addr.clone(), crate::plan::ResourceChange { addr, provider, action: Action::Delete, reason, before: Some(before), after: None, requires_replace: Vec::new(), moved_from: None });
+            w.changes.insert(addr.clone(), crate::plan::ResourceChange { addr, provider, action: Action::Delete, reason, before: Some(before), after: None, requires_replace: Vec::new(), moved_from: None, deposed: None });
+        }
+        // Deposed objects the walk never reached: their resource or module is gone. They
+        // are deleted as recorded (no refresh, as for the instances above).
+        for (addr, key) in prior.deposed_addrs() {
+            if w.visited_deposed.contains(&(addr.clone(), key.clone())) || addr.resource.mode == crate::addrs::ResourceMode::Data {
+                continue;
+            }
+            let Some(obj) = prior.deposed(&addr, &key) else { continue };
+            let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
+            let before = self.typed_state_value(&addr, obj);
+            let c = crate::plan::ResourceChange { addr: addr.clone(), provider, action: Action::Delete, reason: ActionReason::None, before: Some(before), after: None, requires_replace: Vec::new(), moved_from: None, deposed: Some(key.clone()) };
+            w.deposed_changes.insert((addr, key), c);
         }
         let mut plan = Plan { lineage: prior.lineage.clone(), serial: prior.serial, ..Default::default() };
         plan.changes = std::mem::take(&mut w.changes).into_values().collect();
+        plan.changes.extend(std::mem::take(&mut w.deposed_changes).into_values());
+        plan.changes.sort_by(|a, b| (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed)));
+        plan.gone_deposed = std::mem::take(&mut w.gone_deposed);
         plan.adopted = std::mem::take(&mut w.adopted);
         plan.resolved_intents = std::mem::take(&mut w.resolved_intents);
         for p in &prior.pending {
@@ -252,8 +267,25 @@ impl Engine {
                 after: None,
                 requires_replace: Vec::new(),
                 moved_from: None,
+                deposed: None,
             });
         }
+        for (addr, key) in prior.deposed_addrs() {
+            let Some(obj) = prior.deposed(&addr, &key) else { continue };
+            let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
+            plan.changes.push(crate::plan::ResourceChange {
+                addr: addr.clone(),
+                provider,
+                action: Action::Delete,
+                reason: ActionReason::None,
+                before: Some(self.typed_state_value(&addr, obj)),
+                after: None,
+                requires_replace: Vec::new(),
+                moved_from: None,
+                deposed: Some(key),
+            });
+        }
+        plan.changes.sort_by(|a, b| (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed)));
         for (name, o) in &prior.outputs {
             plan.outputs.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(o.value.clone().with_mark(o.sensitive)), after: None, sensitive: o.sensitive });
         }
@@ -309,13 +341,11 @@ impl Engine {
                 }
                 match (format!("{prefix}{from}").parse::<AbsResourceInstance>(), format!("{prefix}{to}").parse::<AbsResourceInstance>()) {
                     (Ok(fa), Ok(ta)) => {
-                        if st.instance(&ta).is_none() {
-                            if let Some(obj) = st.instance(&fa).cloned() {
-                                let provider = st.resources.get(&fa.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
-                                st.set_instance(&fa, &provider, None);
-                                st.set_instance(&ta, &provider, Some(obj));
-                                moves.insert(ta, fa);
-                            }
+                        if st.instance(&ta).is_none() && st.instance(&fa).is_some() {
+                            let provider = st.resources.get(&fa.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
+                            // Its deposed objects move with it.
+                            st.move_instance(&fa, &ta, &provider);
+                            moves.insert(ta, fa);
                         }
                     }
                     _ => diags.push(
@@ -335,6 +365,13 @@ impl Engine {
         for c in &plan.changes {
             let key = (c.addr.module.static_path(), c.addr.resource.clone());
             match c.action {
+                // A deposed object of a resource that is still create_before_destroy is
+                // deleted after the resource's (new) objects are applied.
+                Action::Delete if c.deposed.is_some() => {
+                    let cbd = self.config.descendant(&key.0).and_then(|m| m.module.resources.get(&key.1)).map(|rc| rc.lifecycle.create_before_destroy).unwrap_or(false);
+                    let kind = info.destroys.entry(key).or_default();
+                    kind.create_before_destroy |= cbd;
+                }
                 Action::Delete => {
                     info.destroys.entry(key).or_default();
                 }
@@ -364,7 +401,7 @@ impl Engine {
         w.graph_for_deps = Some(&g);
         w.backend = Some(backend);
         // Adopted objects and resolved intents change the state before anything runs.
-        w.dirty = !plan.resolved_intents.is_empty();
+        w.dirty = !plan.resolved_intents.is_empty() || !plan.gone_deposed.is_empty();
         w.walk(&g).await;
         if w.interrupted > 0 {
             let not_started: Vec<&str> = w.skipped.iter().filter(|(_, why)| why.contains("interrupted")).map(|(a, _)| a.as_str()).collect();
@@ -478,6 +515,9 @@ pub fn typed_state_value(registry: &Registry, addr: &AbsResourceInstance, obj: &
 
 /// `prior` with the plan's adopted objects recorded and its resolved intents removed.
 fn with_adopted(mut prior: State, plan: &Plan) -> State {
+    for (addr, key) in &plan.gone_deposed {
+        prior.set_deposed(addr, key, "", None);
+    }
     if plan.resolved_intents.is_empty() {
         return prior;
     }

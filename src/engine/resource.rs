@@ -17,12 +17,28 @@ use crate::lang::eval::{references, RefRoot};
 use crate::lang::value::Value;
 use crate::plan::{Action, ActionReason, ResourceChange};
 use crate::providers::{ApplyRequest, BlockSchema, ObjectIdentity, PlanRequest, Provider};
-use crate::state::{InstanceObject, ObjectStatus};
+use crate::state::{DeposedKey, InstanceObject, ObjectStatus};
 
 type Fut = BoxFuture<'static, Outcome>;
 
 fn outcome(addr: AbsResourceInstance, config: Value, kind: OutcomeKind) -> Outcome {
-    Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), spanned: Diagnostics::new(), kind, token: None, adopted: false }
+    Outcome { addr, config, refreshed: None, planned: None, requires_replace: Vec::new(), new_state: None, diags: Vec::new(), spanned: Diagnostics::new(), kind, token: None, adopted: false, deposed: None }
+}
+
+/// Refreshes an object the configuration no longer plans (an orphan or a deposed object)
+/// into `o.refreshed`; without refresh the stored value stands.
+fn refresh_fut(mut o: Outcome, p: Arc<dyn Provider>, ty: String, prior: Value, refresh: bool) -> Fut {
+    async move {
+        if refresh {
+            let rr = p.read_resource(&ty, &prior).await;
+            o.diags = rr.diags;
+            o.refreshed = Some(rr.new_state);
+        } else {
+            o.refreshed = Some(Some(prior));
+        }
+        o
+    }
+    .boxed()
 }
 
 /// What provisioners are evaluated against once their instance exists: a copy of the
@@ -183,20 +199,25 @@ impl<'e> Walker<'e> {
                     let p = provider.clone();
                     let ty = r.type_.clone();
                     let refresh = self.refresh && r.mode == ResourceMode::Managed;
-                    futs.push(
-                        async move {
-                            let mut o = outcome(addr, Value::null(), OutcomeKind::PlanOrphan);
-                            if refresh {
-                                let rr = p.read_resource(&ty, &prior).await;
-                                o.diags = rr.diags;
-                                o.refreshed = Some(rr.new_state);
-                            } else {
-                                o.refreshed = Some(Some(prior));
-                            }
-                            o
-                        }
-                        .boxed(),
-                    );
+                    futs.push(refresh_fut(outcome(addr, Value::null(), OutcomeKind::PlanOrphan), p, ty, prior, refresh));
+                }
+                // Deposed objects (left by an interrupted create_before_destroy
+                // replacement): refreshed, then planned for deletion if they still exist.
+                let deposed: Vec<(InstanceKey, DeposedKey, Value)> = self
+                    .state
+                    .resources
+                    .get(&abs)
+                    .map(|rs| rs.deposed.iter().map(|((k, dk), obj)| (k.clone(), dk.clone(), retype(&obj.attributes, &schema))).collect())
+                    .unwrap_or_default();
+                for (k, dk, prior) in deposed {
+                    let addr = abs.instance(k);
+                    self.visited_deposed.insert((addr.clone(), dk.clone()));
+                    let p = provider.clone();
+                    let ty = r.type_.clone();
+                    let refresh = self.refresh && r.mode == ResourceMode::Managed;
+                    let mut o = outcome(addr, Value::null(), OutcomeKind::PlanDeposed);
+                    o.deposed = Some(dk);
+                    futs.push(refresh_fut(o, p, ty, prior, refresh));
                 }
             }
         }
@@ -313,8 +334,36 @@ impl<'e> Walker<'e> {
                             InstanceKey::Str(_) => ActionReason::DeleteBecauseEachKey,
                             InstanceKey::None => ActionReason::DeleteBecauseNoResourceConfig,
                         };
-                        let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::Delete, reason, before: Some(mark_sensitive(restore(cur.clone()), &schema, None)), after: None, requires_replace: Vec::new(), moved_from: None };
+                        let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::Delete, reason, before: Some(mark_sensitive(restore(cur.clone()), &schema, None)), after: None, requires_replace: Vec::new(), moved_from: None, deposed: None };
                         self.add_change(rc, c);
+                    }
+                }
+                (Mode::Plan, OutcomeKind::PlanDeposed) => {
+                    let Some(dk) = o.deposed.clone() else { continue };
+                    let Some(stored) = self.state.deposed(&o.addr, &dk).cloned() else { continue };
+                    let prior = mark_sensitive(stored.restore_marks(retype(&stored.attributes, &schema)), &schema, None);
+                    let change = |action, before: Value| ResourceChange {
+                        addr: o.addr.clone(),
+                        provider: paddr.clone(),
+                        action,
+                        reason: ActionReason::None,
+                        before: Some(before),
+                        after: None,
+                        requires_replace: Vec::new(),
+                        moved_from: None,
+                        deposed: Some(dk.clone()),
+                    };
+                    match &o.refreshed {
+                        // Gone already: dropped from the state by apply, shown as drift.
+                        Some(None) => {
+                            self.drift.push(change(Action::Delete, prior));
+                            self.gone_deposed.push((o.addr.clone(), dk.clone()));
+                        }
+                        Some(Some(cur)) => {
+                            let c = change(Action::Delete, mark_sensitive(stored.restore_marks(cur.clone()), &schema, None));
+                            self.deposed_changes.insert((o.addr.clone(), dk.clone()), c);
+                        }
+                        None => {}
                     }
                 }
                 (_, OutcomeKind::ReadData) => {
@@ -326,7 +375,7 @@ impl<'e> Walker<'e> {
                                 // Apply uses exactly what plan read (a no-op change carrying
                                 // the value) instead of reading again.
                                 Mode::Plan => {
-                                    let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::NoOp, reason: ActionReason::None, before: None, after: Some(v.clone()), requires_replace: Vec::new(), moved_from: None };
+                                    let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::NoOp, reason: ActionReason::None, before: None, after: Some(v.clone()), requires_replace: Vec::new(), moved_from: None, deposed: None };
                                     self.changes.insert(o.addr.clone(), c);
                                 }
                                 // Data sources are recorded in the state, as Terraform does,
@@ -353,6 +402,7 @@ impl<'e> Walker<'e> {
                                     after: Some(mark_sensitive(o.config.clone(), &schema, Some(&o.config))),
                                     requires_replace: Vec::new(),
                                     moved_from: None,
+                deposed: None,
                                 };
                                 self.changes.insert(o.addr.clone(), c);
                             }
@@ -402,6 +452,7 @@ impl<'e> Walker<'e> {
             after: after.map(|a| mark_sensitive(restore(a), schema, None)),
             requires_replace: Vec::new(),
             moved_from: None,
+            deposed: None,
         };
         match refreshed {
             None => self.drift.push(change(Action::Delete, None)),
@@ -453,6 +504,7 @@ impl<'e> Walker<'e> {
             after: Some(after),
             requires_replace: if action.is_replace() { o.requires_replace } else { Vec::new() },
             moved_from: None,
+            deposed: None,
         };
         self.add_change(rc, c);
     }
@@ -523,20 +575,26 @@ impl<'e> Walker<'e> {
         if !matches!(kind, Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete) {
             return None;
         }
-        // Delete-then-create already deleted the old object; create-then-delete keeps it
-        // deposed until its Destroy node runs.
+        // Delete-then-create already deleted the old object; create-then-delete deposes
+        // it (in the state, under a new deposed key) until its Destroy node deletes it.
         let prior = if kind == Action::Update { self.state.instance(&addr).map(|o| retype(&o.attributes, schema)) } else { None };
+        let mut deposed_now = false;
         if kind == Action::CreateThenDelete {
-            if let Some(old) = self.state.instance(&addr).cloned() {
-                self.deposed.insert(addr.clone(), old);
+            if let Some(key) = self.state.depose(&addr) {
+                self.deposed.insert(addr.clone(), key);
+                self.dirty = true;
+                deposed_now = true;
             }
         }
         let identity = ObjectIdentity { lineage: self.state.lineage.clone(), address: addr.to_string(), token: uuid::Uuid::new_v4().to_string() };
         // Crash safety: a create that makes something outside terrane is first recorded
         // as an intent in the state on disk, so that a crash at any point leaves a trace
-        // that the next run resolves with `recover`.
+        // that the next run resolves with `recover`. A deposal is written in the same
+        // write: were the old object still current on disk, the next plan would not look
+        // for what the intent made.
         let mut wait = None;
-        if prior.is_none() && self.backend.is_some() && p.create_needs_intent(&ty) {
+        let intent = prior.is_none() && self.backend.is_some() && p.create_needs_intent(&ty);
+        if intent {
             let intent = crate::state::PendingCreate {
                 address: identity.address.clone(),
                 provider: change.provider.clone(),
@@ -544,6 +602,8 @@ impl<'e> Walker<'e> {
                 started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             };
             wait = Some(self.add_intent(intent));
+        } else if deposed_now && self.backend.is_some() {
+            wait = Some(self.needs_durable());
         }
         let ic = rc.lifecycle.ignore_changes.clone();
         // Creation-time provisioners run after a create (not an update), as in Terraform.
@@ -552,7 +612,9 @@ impl<'e> Walker<'e> {
             async move {
                 let mut o = outcome(addr, config.clone(), OutcomeKind::Apply);
                 if let Some((gen, mut rx)) = wait {
-                    o.token = Some(identity.token.clone());
+                    if intent {
+                        o.token = Some(identity.token.clone());
+                    }
                     if !super::walk::intent_durable(&mut rx, gen).await {
                         o.diags.push(crate::providers::ProviderDiag::error("Create not started", "The create intent could not be written to the state, so the object was not created: terrane never creates what it could lose track of."));
                         return o;
@@ -609,12 +671,25 @@ impl<'e> Walker<'e> {
             if c.addr.module.static_path() != *m || c.addr.resource != *r {
                 continue;
             }
-            let obj = match c.action {
-                Action::Delete | Action::DeleteThenCreate => self.state.instance(&c.addr).cloned(),
-                Action::CreateThenDelete => self.deposed.get(&c.addr).cloned(),
+            let dk = match (c.action, &c.deposed) {
+                (Action::Delete, Some(k)) => Some(k.clone()),
+                (Action::Delete | Action::DeleteThenCreate, None) => None,
+                // The old object this run deposed; none when the create failed before
+                // making anything (the old object is current again) or never ran.
+                (Action::CreateThenDelete, None) => match self.deposed.get(&c.addr) {
+                    Some(k) => Some(k.clone()),
+                    None => continue,
+                },
                 _ => continue,
             };
+            let obj = match &dk {
+                Some(k) => self.state.deposed(&c.addr, k).cloned(),
+                None => self.state.instance(&c.addr).cloned(),
+            };
             let Some(obj) = obj else { continue };
+            // An old object is deleted only once the state on disk records what replaced
+            // it: a crash then leaves the new object current and the old one deposed.
+            let wait = (dk.is_some() && self.dirty && self.backend.is_some()).then(|| self.needs_durable());
             let prior = retype(&obj.attributes, &schema);
             let p = provider.clone();
             let ty = r.type_.clone();
@@ -634,6 +709,13 @@ impl<'e> Walker<'e> {
             futs.push(
                 async move {
                     let mut o = outcome(addr, Value::null(), OutcomeKind::Destroy);
+                    o.deposed = dk;
+                    if let Some((gen, mut rx)) = wait {
+                        if !super::walk::intent_durable(&mut rx, gen).await {
+                            o.diags.push(crate::providers::ProviderDiag::error("Delete not started", "The state could not be written, so the deposed object was not deleted: it stays recorded for the next run."));
+                            return o;
+                        }
+                    }
                     o.spanned = pre_diags;
                     if !o.spanned.has_errors() && !destroy_provs.is_empty() {
                         o.spanned.extend(crate::provision::run(&o.addr.to_string(), destroy_provs).await);
@@ -661,7 +743,14 @@ impl<'e> Walker<'e> {
             self.state.pending.retain(|p| &p.token != t);
             self.dirty = true;
         }
-        let Some(new_state) = &o.new_state else { return };
+        let Some(new_state) = &o.new_state else {
+            // The create never reached the provider (its intent could not be written, or
+            // planning it failed): a deposed old object is current again.
+            if o.kind == OutcomeKind::Apply {
+                self.restore_deposed(&o.addr);
+            }
+            return;
+        };
         // A failed creation-time provisioner taints the new object, as in Terraform.
         let failed = o.diags.iter().any(|d| d.error) || o.spanned.has_errors();
         let change = self.planned_change(&o.addr);
@@ -671,10 +760,14 @@ impl<'e> Walker<'e> {
                 if failed {
                     return;
                 }
-                if change.map(|c| c.action == Action::CreateThenDelete).unwrap_or(false) {
-                    self.deposed.remove(&o.addr);
-                } else {
-                    self.state.set_instance(&o.addr, &provider, None);
+                match &o.deposed {
+                    Some(k) => {
+                        self.state.set_deposed(&o.addr, k, &provider, None);
+                        if self.deposed.get(&o.addr) == Some(k) {
+                            self.deposed.remove(&o.addr);
+                        }
+                    }
+                    None => self.state.set_instance(&o.addr, &provider, None),
                 }
                 self.applied += 1;
                 self.dirty = true;
@@ -705,10 +798,20 @@ impl<'e> Walker<'e> {
                         self.state.set_instance(&o.addr, &provider, None);
                         self.dirty = true;
                     }
-                    None => {}
+                    None => self.restore_deposed(&o.addr),
                 }
             }
             _ => {}
+        }
+    }
+
+    /// After a create_before_destroy replacement's create failed without making an
+    /// object: the old object, deposed for it, is current again (as in Terraform) and is
+    /// not deleted.
+    fn restore_deposed(&mut self, addr: &AbsResourceInstance) {
+        if let Some(k) = self.deposed.remove(addr) {
+            self.state.restore_deposed(addr, &k);
+            self.dirty = true;
         }
     }
 

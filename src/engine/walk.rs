@@ -22,7 +22,7 @@ use crate::lang::typeexpr;
 use crate::lang::value::{Type, Value};
 use crate::plan::{Plan, ResourceChange};
 use crate::providers::{AttrPath, PathStep, Provider, ProviderDiag};
-use crate::state::{InstanceObject, State};
+use crate::state::{DeposedKey, State};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Mode {
@@ -53,12 +53,16 @@ pub struct Outcome {
     pub token: Option<String>,
     /// Plan: the refreshed object was found by `recover`, not read from the state.
     pub adopted: bool,
+    /// The deposed object this outcome is about (plan: its refresh; apply: its deletion).
+    pub deposed: Option<DeposedKey>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum OutcomeKind {
     Plan,
     PlanOrphan,
+    /// The refresh of a deposed object, which is planned for deletion.
+    PlanDeposed,
     ReadData,
     Apply,
     Destroy,
@@ -84,8 +88,16 @@ pub struct Walker<'e> {
     pub visited: HashSet<AbsResourceInstance>,
     pub skipped: Vec<(String, String)>,
     pub applied: usize,
-    /// Old objects of create-before-destroy replacements, until their deletion.
-    pub deposed: HashMap<AbsResourceInstance, InstanceObject>,
+    /// Apply: the deposed key under which each create-before-destroy replacement of
+    /// this run put its old object (in the state, until its deletion).
+    pub deposed: HashMap<AbsResourceInstance, DeposedKey>,
+    /// Plan: the deletions planned for deposed objects, and the deposed objects that
+    /// refresh found gone.
+    pub deposed_changes: BTreeMap<(AbsResourceInstance, DeposedKey), ResourceChange>,
+    pub gone_deposed: Vec<(AbsResourceInstance, DeposedKey)>,
+    /// Plan: the deposed objects the walk looked at (the rest belong to resources no
+    /// longer in the configuration).
+    pub visited_deposed: HashSet<(AbsResourceInstance, DeposedKey)>,
     /// Set when the state changed and should be persisted.
     pub dirty: bool,
     /// The graph being walked (for the dependencies recorded in state).
@@ -134,6 +146,9 @@ impl<'e> Walker<'e> {
             skipped: Vec::new(),
             applied: 0,
             deposed: HashMap::new(),
+            deposed_changes: BTreeMap::new(),
+            gone_deposed: Vec::new(),
+            visited_deposed: HashSet::new(),
             dirty: false,
             graph_for_deps: None,
             backend: None,
@@ -154,7 +169,8 @@ impl<'e> Walker<'e> {
         let plan = self.plan?;
         let index = self.plan_index.get_or_init(|| {
             let mut m = HashMap::with_capacity(plan.changes.len());
-            for (i, c) in plan.changes.iter().enumerate() {
+            // Changes to deposed objects are not the instance's change.
+            for (i, c) in plan.changes.iter().enumerate().filter(|(_, c)| c.deposed.is_none()) {
                 // The first change of an address wins, as the scan this replaces did.
                 m.entry(c.addr.clone()).or_insert(i);
             }
@@ -310,6 +326,13 @@ impl<'e> Walker<'e> {
     /// when the intent is durable (see `intent_durable`).
     pub(super) fn add_intent(&mut self, intent: crate::state::PendingCreate) -> (u64, tokio::sync::watch::Receiver<(u64, bool)>) {
         self.state.pending.push(intent);
+        self.needs_durable()
+    }
+
+    /// Asks for the state as it is now (create intents, deposed objects, recorded
+    /// results) to be written before the caller's provider call; the returned receiver
+    /// tells when it is durable. Calls made meanwhile share one write (group commit).
+    pub(super) fn needs_durable(&mut self) -> (u64, tokio::sync::watch::Receiver<(u64, bool)>) {
         self.intent_gen += 1;
         self.dirty = true;
         (self.intent_gen, self.durable_tx.subscribe())

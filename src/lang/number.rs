@@ -468,8 +468,9 @@ impl Number {
         d
     }
 
-    /// Go's `Text('f', prec)`; `prec < 0` is the shortest representation.
-    pub fn text_f(&self, prec: i32) -> String {
+    /// What every `Text` format starts with: the sign, then the mantissa, binary exponent
+    /// and exact decimal digits; `Err` holds the whole text of an infinity (`+Inf`).
+    fn text_start(&self) -> Result<(String, BigUint, i64, Decimal), String> {
         let mut out = String::new();
         if self.neg {
             out.push('-');
@@ -480,18 +481,27 @@ impl Number {
                     out.push('+');
                 }
                 out.push_str("Inf");
-                return out;
+                return Err(out);
             }
             Form::Zero => (BigUint::zero(), 0),
             Form::Finite { mant, exp } => (mant.clone(), *exp),
         };
-        let mut d = if mant.is_zero() {
+        let d = if mant.is_zero() {
             Decimal {
                 mant: Vec::new(),
                 exp: 0,
             }
         } else {
             Number::decimal(&mant, exp)
+        };
+        Ok((out, mant, exp, d))
+    }
+
+    /// Go's `Text('f', prec)`; `prec < 0` is the shortest representation.
+    pub fn text_f(&self, prec: i32) -> String {
+        let (mut out, mant, exp, mut d) = match self.text_start() {
+            Ok(start) => start,
+            Err(inf) => return inf,
         };
         let prec = if prec < 0 {
             if !mant.is_zero() {
@@ -524,28 +534,9 @@ impl Number {
 
     /// Go's `Text('e', prec)` (`prec < 0`: shortest), as `%e` formats a big.Float.
     pub fn text_e(&self, prec: i32, upper: bool) -> String {
-        let mut out = String::new();
-        if self.neg {
-            out.push('-');
-        }
-        let (mant, exp) = match &self.form {
-            Form::Inf => {
-                if !self.neg {
-                    out.push('+');
-                }
-                out.push_str("Inf");
-                return out;
-            }
-            Form::Zero => (BigUint::zero(), 0),
-            Form::Finite { mant, exp } => (mant.clone(), *exp),
-        };
-        let mut d = if mant.is_zero() {
-            Decimal {
-                mant: Vec::new(),
-                exp: 0,
-            }
-        } else {
-            Number::decimal(&mant, exp)
+        let (mut out, mant, exp, mut d) = match self.text_start() {
+            Ok(start) => start,
+            Err(inf) => return inf,
         };
         let prec = if prec < 0 {
             if !mant.is_zero() {
@@ -584,28 +575,9 @@ impl Number {
     /// Go's `Text('g', prec)` for `prec >= 1`; at 10 digits it is `big.Float.String()`,
     /// which cty writes into a set element's hash bytes.
     pub fn text_g(&self, prec: i32) -> String {
-        let mut out = String::new();
-        if self.neg {
-            out.push('-');
-        }
-        let (mant, exp) = match &self.form {
-            Form::Inf => {
-                if !self.neg {
-                    out.push('+');
-                }
-                out.push_str("Inf");
-                return out;
-            }
-            Form::Zero => (BigUint::zero(), 0),
-            Form::Finite { mant, exp } => (mant.clone(), *exp),
-        };
-        let mut d = if mant.is_zero() {
-            Decimal {
-                mant: Vec::new(),
-                exp: 0,
-            }
-        } else {
-            Number::decimal(&mant, exp)
+        let (mut out, _, _, mut d) = match self.text_start() {
+            Ok(start) => start,
+            Err(inf) => return inf,
         };
         let mut prec = i64::from(prec.max(1));
         d.round(prec);

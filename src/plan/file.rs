@@ -33,6 +33,7 @@ use crate::addrs::AbsResourceInstance;
 use crate::lang::value::{Number, Type, Value};
 use crate::providers::{AttrPath, PathStep};
 use crate::state::encryption::{is_encrypted, Crypt};
+use crate::state::DeposedKey;
 
 /// The `kind` field of every plan file.
 pub const PLAN_FILE_KIND: &str = "terrane-plan";
@@ -68,6 +69,7 @@ impl SavedPlan {
                 "drift": p.drift.iter().map(encode_change).collect::<Vec<J>>(),
                 "adopted": p.adopted.iter().map(|a| json!({"address": a.addr.to_string(), "provider": a.provider, "value": encode_value(&a.value)})).collect::<Vec<J>>(),
                 "resolved_intents": p.resolved_intents,
+                "gone_deposed": p.gone_deposed.iter().map(|(a, k)| json!({"address": a.to_string(), "deposed": k.to_string()})).collect::<Vec<J>>(),
             },
         });
         // Serializing a `serde_json::Value` to a Vec cannot fail (no I/O, string keys).
@@ -152,6 +154,18 @@ impl SavedPlan {
                 Some(_) => get_arr(p, "resolved_intents")?
                     .iter()
                     .map(|t| t.as_str().map(str::to_string).ok_or_else(|| "plan.resolved_intents: expected strings".to_string()))
+                    .collect::<Result<_, String>>()?,
+            },
+            gone_deposed: match p.get("gone_deposed") {
+                None => Vec::new(),
+                Some(_) => get_arr(p, "gone_deposed")?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| {
+                        let o = g.as_object().ok_or_else(|| format!("plan.gone_deposed[{i}]: expected an object"))?;
+                        let key = DeposedKey::parse(get_str(o, "deposed")?).ok_or_else(|| format!("plan.gone_deposed[{i}]: a deposed key is eight hex digits"))?;
+                        Ok((parse_addr(get_str(o, "address")?)?, key))
+                    })
                     .collect::<Result<_, String>>()?,
             },
         };
@@ -469,6 +483,7 @@ fn encode_change(c: &ResourceChange) -> J {
         "after": encode_opt_value(&c.after),
         "requires_replace": c.requires_replace.iter().map(encode_path).collect::<Vec<J>>(),
         "moved_from": c.moved_from.as_ref().map(|a| J::String(a.to_string())).unwrap_or(J::Null),
+        "deposed": c.deposed.as_ref().map(|k| J::String(k.to_string())).unwrap_or(J::Null),
     })
 }
 
@@ -493,6 +508,11 @@ fn decode_change(j: &J) -> Result<ResourceChange, String> {
         Some(J::String(s)) => Some(parse_addr(s)?),
         Some(_) => return Err(format!("{addr}: moved_from must be an address")),
     };
+    let deposed = match o.get("deposed") {
+        None | Some(J::Null) => None,
+        Some(J::String(s)) => Some(DeposedKey::parse(s).ok_or_else(|| format!("{addr}: deposed must be a key of eight hex digits"))?),
+        Some(_) => return Err(format!("{addr}: deposed must be a string")),
+    };
     Ok(ResourceChange {
         provider: get_str(o, "provider")?.to_string(),
         action,
@@ -501,6 +521,7 @@ fn decode_change(j: &J) -> Result<ResourceChange, String> {
         after: decode_opt_value(o, "after").map_err(|e| format!("{addr}: {e}"))?,
         requires_replace,
         moved_from,
+        deposed,
         addr,
     })
 }
@@ -675,6 +696,7 @@ mod tests {
                 } else {
                     None
                 },
+                deposed: (i == 4).then(|| crate::state::DeposedKey::parse("1a2b3c4d").unwrap()),
             });
         }
         for (i, reason) in all_reasons().into_iter().enumerate() {
@@ -687,6 +709,7 @@ mod tests {
                 after: None,
                 requires_replace: Vec::new(),
                 moved_from: None,
+                deposed: None,
             });
         }
         let plan = Plan {
@@ -711,6 +734,7 @@ mod tests {
                 value: Value::object([("id", Value::string("i-0abc"))]),
             }],
             resolved_intents: vec!["tok-1".into(), "tok-2".into()],
+            gone_deposed: vec![(addr("aws_instance.web[1]"), crate::state::DeposedKey::parse("0000beef").unwrap())],
         };
         let variables = [
             ("region".to_string(), Value::string("eu-west-1")),

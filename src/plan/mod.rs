@@ -11,6 +11,7 @@ pub mod render;
 use crate::addrs::AbsResourceInstance;
 use crate::lang::value::Value;
 use crate::providers::AttrPath;
+use crate::state::DeposedKey;
 
 /// What will happen to one resource instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -89,6 +90,9 @@ pub struct ResourceChange {
     pub requires_replace: Vec<AttrPath>,
     /// Set when a `moved` block renamed the instance.
     pub moved_from: Option<AbsResourceInstance>,
+    /// Set when the change is to a deposed object of the instance (always a delete),
+    /// not to its current object.
+    pub deposed: Option<DeposedKey>,
 }
 
 /// The planned change to one root output.
@@ -133,6 +137,8 @@ pub struct Plan {
     /// Tokens of the pending create intents this plan resolved (adopted, or confirmed
     /// never created); apply removes them from the state.
     pub resolved_intents: Vec<String>,
+    /// Deposed objects that refresh found gone: apply removes them from the state.
+    pub gone_deposed: Vec<(AbsResourceInstance, DeposedKey)>,
 }
 
 impl Plan {
@@ -159,6 +165,7 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.iter().all(|c| matches!(c.action, Action::NoOp) && c.moved_from.is_none())
             && self.resolved_intents.is_empty()
+            && self.gone_deposed.is_empty()
             && self.outputs.iter().all(|o| o.action == Action::NoOp)
     }
 }

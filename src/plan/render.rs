@@ -157,7 +157,7 @@ pub fn render_plan_with_schemas<'s>(
 
 /// What the plan settled of an interrupted apply's create intents; empty when none.
 fn recovered_section(plan: &Plan, c: Colorize) -> String {
-    if plan.resolved_intents.is_empty() {
+    if plan.resolved_intents.is_empty() && plan.gone_deposed.is_empty() {
         return String::new();
     }
     let mut out = c.color("\n[reset][bold][yellow]Recovered from an interrupted apply[reset]\n\n");
@@ -167,6 +167,9 @@ fn recovered_section(plan: &Plan, c: Colorize) -> String {
     let dropped = plan.resolved_intents.len() - plan.adopted.len();
     if dropped > 0 {
         out.push_str(&format!("  # {dropped} interrupted create(s) never made an object; their intents are dropped\n"));
+    }
+    for (a, k) in &plan.gone_deposed {
+        out.push_str(&format!("  # {a} (deposed object {k}) no longer exists; it is removed from the state\n"));
     }
     out.push('\n');
     out.push_str(&word_wrap("Applying this plan records this in the state, with the changes below."));
@@ -284,7 +287,8 @@ fn listed_changes(plan: &Plan) -> Vec<&ResourceChange> {
         .filter(|rc| rc.action != Action::NoOp)
         .filter(|rc| !(rc.action == Action::Delete && rc.addr.resource.mode == ResourceMode::Data))
         .collect();
-    v.sort_by(|a, b| a.addr.cmp(&b.addr));
+    // A deposed object comes right after its instance's current object, as in Terraform.
+    v.sort_by(|a, b| (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed)));
     v
 }
 
@@ -401,7 +405,10 @@ fn resource_change(
     language: Language,
     schema: Option<&BlockSchema>,
 ) -> String {
-    let addr = rc.addr.to_string();
+    let addr = match &rc.deposed {
+        Some(k) => format!("{} (deposed object {k})", rc.addr),
+        None => rc.addr.to_string(),
+    };
     let bold_addr = format!("{}{}{}", c.color("[bold]  # "), addr, c.color("[reset]"));
     let mut buf = bold_addr.clone();
     match rc.action {
@@ -1830,6 +1837,7 @@ mod tests {
             after,
             requires_replace: Vec::new(),
             moved_from: None,
+                deposed: None,
         }
     }
 

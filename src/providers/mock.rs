@@ -108,6 +108,9 @@ struct Inner {
     apply_delay: Duration,
     after_apply_delay: Duration,
     apply_hook: Option<ApplyHook>,
+    /// `apply_change` calls of this action ("create", "update", "delete") never answer,
+    /// as if the process died during the call: before acting (`false`) or after (`true`).
+    stall: Option<(String, bool)>,
     configured: Option<Value>,
 }
 
@@ -311,6 +314,16 @@ impl MockProvider {
     pub fn set_after_apply_delay(&self, d: Duration) {
         self.lock().after_apply_delay = d;
     }
+    /// Makes every `apply_change` of `action` hang forever, before it acts or (with
+    /// `after_acting`) once the world has changed: the moment a crash would interrupt.
+    pub fn set_stall(&self, action: &str, after_acting: bool) {
+        self.lock().stall = Some((action.to_string(), after_acting));
+    }
+
+    pub fn clear_stall(&self) {
+        self.lock().stall = None;
+    }
+
     /// See `ApplyHook`.
     pub fn set_apply_hook(&self, hook: ApplyHook) {
         self.lock().apply_hook = Some(hook);
@@ -448,19 +461,26 @@ impl Provider for MockProvider {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         let _guard = InFlight(&self.in_flight);
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        let (delay, after, hook, fail) = {
+        let (delay, after, hook, fail, stall) = {
             let mut i = self.lock();
             i.calls.push(format!("apply {what}"));
             i.events.push(format!("begin apply {what}"));
-            (i.apply_delay, i.after_apply_delay, i.apply_hook.clone(), i.fail_names.contains(&subject))
+            let stall = i.stall.clone().filter(|(a, _)| a == action).map(|(_, after)| after);
+            (i.apply_delay, i.after_apply_delay, i.apply_hook.clone(), i.fail_names.contains(&subject), stall)
         };
         if let Some(h) = hook {
             h(action, req.identity);
+        }
+        if stall == Some(false) {
+            std::future::pending::<()>().await;
         }
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
         let resp = self.apply_inner(&req, fail);
+        if stall == Some(true) {
+            std::future::pending::<()>().await;
+        }
         // The object exists now; a crash during this sleep loses only the response.
         if !after.is_zero() {
             tokio::time::sleep(after).await;

@@ -89,7 +89,52 @@ impl InstanceObject {
 pub struct ResourceState {
     /// The provider configuration address, e.g. `provider["terrane/aws"].west`.
     pub provider: String,
+    /// Each instance's current object.
     pub instances: BTreeMap<InstanceKey, InstanceObject>,
+    /// Deposed objects, by instance key and deposed key: old objects of a
+    /// `create_before_destroy` replacement that still exist in the world until their
+    /// deletion (Terraform's `states.DeposedKey`). An instance may have deposed objects
+    /// and no current one.
+    pub deposed: BTreeMap<(InstanceKey, DeposedKey), InstanceObject>,
+}
+
+impl ResourceState {
+    pub fn new(provider: &str) -> ResourceState {
+        ResourceState { provider: provider.to_string(), instances: BTreeMap::new(), deposed: BTreeMap::new() }
+    }
+
+    /// True when the resource has no object at all, current or deposed.
+    pub fn is_empty(&self) -> bool {
+        self.instances.is_empty() && self.deposed.is_empty()
+    }
+}
+
+/// The key of a deposed object: eight lowercase hex digits, random, as Terraform makes
+/// them (`states.NewDeposedKey`), unique within its instance.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeposedKey(String);
+
+impl DeposedKey {
+    /// A fresh random key (never the all-zero key, which reads like "not deposed").
+    pub fn random() -> DeposedKey {
+        let n: u32 = rand::random::<u32>() & 0x7fff_ffff;
+        DeposedKey(format!("{:08x}", n.max(1)))
+    }
+
+    /// Parses a key as Terraform writes it: exactly eight hex digits.
+    pub fn parse(s: &str) -> Option<DeposedKey> {
+        (s.len() == 8 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| DeposedKey(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DeposedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// An intent recorded before a create call, cleared after its result is recorded. A
@@ -135,7 +180,7 @@ impl State {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.resources.values().all(|r| r.instances.is_empty()) && self.pending.is_empty()
+        self.resources.values().all(|r| r.is_empty()) && self.pending.is_empty()
     }
 
     pub fn instance(&self, addr: &AbsResourceInstance) -> Option<&InstanceObject> {
@@ -154,20 +199,109 @@ impl State {
         let res = addr.abs_resource();
         match obj {
             Some(o) => {
-                let r = self.resources.entry(res).or_insert_with(|| ResourceState {
-                    provider: provider.to_string(),
-                    instances: BTreeMap::new(),
-                });
+                let r = self.resources.entry(res).or_insert_with(|| ResourceState::new(provider));
                 r.provider = provider.to_string();
                 r.instances.insert(addr.key.clone(), o);
             }
             None => {
                 if let Some(r) = self.resources.get_mut(&res) {
                     r.instances.remove(&addr.key);
-                    if r.instances.is_empty() {
+                    if r.is_empty() {
                         self.resources.remove(&res);
                     }
                 }
+            }
+        }
+    }
+
+    /// One deposed object of an instance.
+    pub fn deposed(&self, addr: &AbsResourceInstance, key: &DeposedKey) -> Option<&InstanceObject> {
+        self.resources.get(&addr.abs_resource()).and_then(|r| r.deposed.get(&(addr.key.clone(), key.clone())))
+    }
+
+    /// Sets (or with `None` removes) one deposed object; a resource left with no object
+    /// at all goes.
+    pub fn set_deposed(&mut self, addr: &AbsResourceInstance, key: &DeposedKey, provider: &str, obj: Option<InstanceObject>) {
+        let res = addr.abs_resource();
+        match obj {
+            Some(o) => {
+                let r = self.resources.entry(res).or_insert_with(|| ResourceState::new(provider));
+                r.deposed.insert((addr.key.clone(), key.clone()), o);
+            }
+            None => {
+                if let Some(r) = self.resources.get_mut(&res) {
+                    r.deposed.remove(&(addr.key.clone(), key.clone()));
+                    if r.is_empty() {
+                        self.resources.remove(&res);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves an instance's current object to a new deposed key (the first step of a
+    /// `create_before_destroy` replacement) and returns that key; `None` when the
+    /// instance has no current object.
+    pub fn depose(&mut self, addr: &AbsResourceInstance) -> Option<DeposedKey> {
+        let r = self.resources.get_mut(&addr.abs_resource())?;
+        let obj = r.instances.remove(&addr.key)?;
+        let mut key = DeposedKey::random();
+        while r.deposed.contains_key(&(addr.key.clone(), key.clone())) {
+            key = DeposedKey::random();
+        }
+        r.deposed.insert((addr.key.clone(), key.clone()), obj);
+        Some(key)
+    }
+
+    /// Makes a deposed object current again (a replacement whose create made nothing).
+    /// Refused (false) when the instance has a current object.
+    pub fn restore_deposed(&mut self, addr: &AbsResourceInstance, key: &DeposedKey) -> bool {
+        let Some(r) = self.resources.get_mut(&addr.abs_resource()) else { return false };
+        if r.instances.contains_key(&addr.key) {
+            return false;
+        }
+        let Some(obj) = r.deposed.remove(&(addr.key.clone(), key.clone())) else { return false };
+        r.instances.insert(addr.key.clone(), obj);
+        true
+    }
+
+    /// Every deposed object's instance address and key, in address order.
+    pub fn deposed_addrs(&self) -> Vec<(AbsResourceInstance, DeposedKey)> {
+        let mut out = Vec::new();
+        for (res, r) in &self.resources {
+            for (key, dk) in r.deposed.keys() {
+                out.push((res.instance(key.clone()), dk.clone()));
+            }
+        }
+        out
+    }
+
+    /// Moves every object of an instance (current and deposed) to another address of the
+    /// same resource type (`moved` blocks, `state mv`).
+    pub fn move_instance(&mut self, from: &AbsResourceInstance, to: &AbsResourceInstance, provider: &str) {
+        let obj = self.instance(from).cloned();
+        let deposed: Vec<(DeposedKey, InstanceObject)> = self
+            .resources
+            .get(&from.abs_resource())
+            .map(|r| r.deposed.iter().filter(|((k, _), _)| *k == from.key).map(|((_, dk), o)| (dk.clone(), o.clone())).collect())
+            .unwrap_or_default();
+        self.remove_instance(from);
+        if obj.is_some() {
+            self.set_instance(to, provider, obj);
+        }
+        for (dk, o) in deposed {
+            self.set_deposed(to, &dk, provider, Some(o));
+        }
+    }
+
+    /// Forgets an instance: its current object and its deposed ones (`state rm`).
+    pub fn remove_instance(&mut self, addr: &AbsResourceInstance) {
+        let res = addr.abs_resource();
+        if let Some(r) = self.resources.get_mut(&res) {
+            r.instances.remove(&addr.key);
+            r.deposed.retain(|(k, _), _| *k != addr.key);
+            if r.is_empty() {
+                self.resources.remove(&res);
             }
         }
     }
@@ -227,13 +361,20 @@ fn instance_fingerprint(o: &InstanceObject) -> String {
 /// The instances and outputs added, removed and changed from `old` to `new`.
 pub fn diff(old: &State, new: &State) -> StateDiff {
     let map = |s: &State| -> BTreeMap<String, String> {
-        s.instance_addrs()
+        let mut m: BTreeMap<String, String> = s
+            .instance_addrs()
             .into_iter()
             .filter_map(|a| {
                 s.instance(&a)
                     .map(|o| (a.to_string(), instance_fingerprint(o)))
             })
-            .collect()
+            .collect();
+        for (a, k) in s.deposed_addrs() {
+            if let Some(o) = s.deposed(&a, &k) {
+                m.insert(format!("{a} (deposed object {k})"), instance_fingerprint(o));
+            }
+        }
+        m
     };
     let (a, b) = (map(old), map(new));
     let mut d = StateDiff::default();

@@ -22,7 +22,7 @@ use crate::addrs::{
 use crate::lang::value::{Type, Value};
 use crate::state::backend::StateError;
 use crate::state::{
-    InstanceObject, ObjectStatus, OutputState, PendingCreate, ResourceState, State,
+    DeposedKey, InstanceObject, ObjectStatus, OutputState, PendingCreate, ResourceState, State,
 };
 
 /// The only state format version terrane reads and writes.
@@ -100,16 +100,24 @@ fn resource_to_json(addr: &AbsResource, rs: &ResourceState) -> J {
     o.insert("type".into(), J::String(addr.resource.type_.clone()));
     o.insert("name".into(), J::String(addr.resource.name.clone()));
     o.insert("provider".into(), J::String(rs.provider.clone()));
-    let instances: Vec<J> = rs
+    // Terraform's order: by instance key, each current object before its deposed ones,
+    // those by deposed key.
+    let mut objects: Vec<(&InstanceKey, Option<&DeposedKey>, &InstanceObject)> = rs
         .instances
         .iter()
-        .map(|(key, obj)| instance_to_json(key, obj))
+        .map(|(key, obj)| (key, None, obj))
+        .chain(rs.deposed.iter().map(|((key, dk), obj)| (key, Some(dk), obj)))
+        .collect();
+    objects.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let instances: Vec<J> = objects
+        .into_iter()
+        .map(|(key, dk, obj)| instance_to_json(key, dk, obj))
         .collect();
     o.insert("instances".into(), J::Array(instances));
     J::Object(o)
 }
 
-fn instance_to_json(key: &InstanceKey, obj: &InstanceObject) -> J {
+fn instance_to_json(key: &InstanceKey, deposed: Option<&DeposedKey>, obj: &InstanceObject) -> J {
     let mut o = Map::new();
     match key {
         InstanceKey::None => {}
@@ -122,6 +130,9 @@ fn instance_to_json(key: &InstanceKey, obj: &InstanceObject) -> J {
     }
     if obj.status == ObjectStatus::Tainted {
         o.insert("status".into(), J::String("tainted".into()));
+    }
+    if let Some(dk) = deposed {
+        o.insert("deposed".into(), J::String(dk.to_string()));
     }
     o.insert("schema_version".into(), J::from(obj.schema_version));
     o.insert("attributes".into(), obj.attributes.to_json());
@@ -432,19 +443,35 @@ fn read_resource(r: &J) -> Result<(AbsResource, ResourceState), String> {
     };
 
     let mut instances = BTreeMap::new();
+    let mut deposed = BTreeMap::new();
     match o.get("instances") {
         None | Some(J::Null) => {}
         Some(J::Array(is)) => {
             for (i, inst) in is.iter().enumerate() {
-                let (key, obj) =
+                let (key, dk, obj) =
                     read_instance(inst).map_err(|r| format!("{addr}: instances[{i}]: {r}"))?;
-                if instances.contains_key(&key) {
-                    return Err(format!(
-                        "{addr}: instances[{i}]: instance {} appears more than once",
-                        addr.instance(key)
-                    ));
+                match dk {
+                    None => {
+                        if instances.contains_key(&key) {
+                            return Err(format!(
+                                "{addr}: instances[{i}]: instance {} appears more than once",
+                                addr.instance(key)
+                            ));
+                        }
+                        instances.insert(key, obj);
+                    }
+                    Some(dk) => {
+                        let k = (key, dk);
+                        if deposed.contains_key(&k) {
+                            return Err(format!(
+                                "{addr}: instances[{i}]: deposed object {} of {} appears more than once",
+                                k.1,
+                                addr.instance(k.0.clone())
+                            ));
+                        }
+                        deposed.insert(k, obj);
+                    }
                 }
-                instances.insert(key, obj);
             }
         }
         Some(v) => {
@@ -459,20 +486,26 @@ fn read_resource(r: &J) -> Result<(AbsResource, ResourceState), String> {
         ResourceState {
             provider,
             instances,
+            deposed,
         },
     ))
 }
 
-fn read_instance(inst: &J) -> Result<(InstanceKey, InstanceObject), String> {
+/// One entry of `instances`: its instance key, its deposed key when it is a deposed
+/// object, and the object.
+fn read_instance(inst: &J) -> Result<(InstanceKey, Option<DeposedKey>, InstanceObject), String> {
     let o = inst
         .as_object()
         .ok_or_else(|| format!("expected an object, found {}", kind(inst)))?;
-    if o.get("deposed").is_some_and(|d| !d.is_null()) {
-        // Silently dropping a deposed object would forget a real object that still exists.
-        return Err("deposed objects (left over from an interrupted create_before_destroy replacement) \
-                    are not supported by terrane; finish or clean up the replacement with Terraform first"
-            .into());
-    }
+    let deposed = match o.get("deposed") {
+        None | Some(J::Null) => None,
+        // Terraform writes an empty string for no deposed key in some versions' tools.
+        Some(J::String(s)) if s.is_empty() => None,
+        Some(J::String(s)) => Some(DeposedKey::parse(s).ok_or_else(|| {
+            format!("\"deposed\" must be a key of eight hex digits, found {s:?}")
+        })?),
+        Some(v) => return Err(format!("\"deposed\" must be a string, found {}", kind(v))),
+    };
     let key = match o.get("index_key") {
         None | Some(J::Null) => InstanceKey::None,
         Some(J::String(s)) => InstanceKey::Str(s.clone()),
@@ -546,6 +579,7 @@ fn read_instance(inst: &J) -> Result<(InstanceKey, InstanceObject), String> {
     };
     Ok((
         key,
+        deposed,
         InstanceObject {
             status,
             schema_version,
@@ -711,6 +745,24 @@ mod tests {
                 sensitive_attrs: Default::default(),
             }),
         );
+        // An old object of a create_before_destroy replacement of web[1], and one of
+        // web[5], whose current object is gone.
+        for (key, dk, id) in [(1, "0badf00d", "i-old"), (5, "00000001", "i-older")] {
+            st.set_deposed(
+                &web.instance(InstanceKey::Int(key)),
+                &DeposedKey::parse(dk).unwrap(),
+                "provider[\"terrane/aws\"]",
+                Some(InstanceObject {
+                    status: ObjectStatus::Ready,
+                    schema_version: 0,
+                    attributes: Value::object([("id", Value::string(id))]),
+                    dependencies: vec![],
+                    create_before_destroy: true,
+                    private: None,
+                    sensitive_attrs: Default::default(),
+                }),
+            );
+        }
         st.pending.push(PendingCreate {
             address: "aws_instance.web[2]".into(),
             provider: "provider[\"terrane/aws\"]".into(),
@@ -745,6 +797,13 @@ mod tests {
             assert_eq!(a.dependencies, b.dependencies, "{addr}");
             assert_eq!(a.create_before_destroy, b.create_before_destroy, "{addr}");
             assert_eq!(a.private, b.private, "{addr}");
+        }
+        assert_eq!(back.deposed_addrs(), st.deposed_addrs());
+        assert_eq!(back.deposed_addrs().len(), 2);
+        for (addr, dk) in st.deposed_addrs() {
+            let (a, b) = (st.deposed(&addr, &dk).unwrap(), back.deposed(&addr, &dk).unwrap());
+            assert_eq!(a.attributes, b.attributes, "{addr} {dk}");
+            assert_eq!(a.create_before_destroy, b.create_before_destroy, "{addr} {dk}");
         }
         for (k, o) in &st.outputs {
             let b = &back.outputs[k];
@@ -789,6 +848,12 @@ mod tests {
             ])
         );
         assert_eq!(i0["create_before_destroy"], true);
+        // Terraform's order: web[1] current, web[1] deposed, web[5] deposed only.
+        let objs = root["instances"].as_array().unwrap();
+        assert_eq!(objs.len(), 4);
+        assert!(objs[1].get("deposed").is_none());
+        assert_eq!((&objs[2]["index_key"], &objs[2]["deposed"]), (&J::from(1), &J::from("0badf00d")));
+        assert_eq!((&objs[3]["index_key"], &objs[3]["deposed"]), (&J::from(5), &J::from("00000001")));
         let i1 = &root["instances"][1];
         assert_eq!(i1["sensitive_attributes"], serde_json::json!([]));
         assert!(
@@ -860,6 +925,48 @@ mod tests {
         );
     }
 
+    /// A state with deposed objects as Terraform 1.0.3 writes it: the fixture is the
+    /// output of `terraform state pull` (1.0.3, no provider needed) on a hand-made state
+    /// with a current and a deposed object of `null_resource.x[1]` and only a deposed,
+    /// tainted object of `null_resource.x[0]`.
+    #[test]
+    fn reads_deposed_objects_written_by_terraform() {
+        let text = include_str!("../../tests/fixtures/state/terraform-1.0.3-deposed.tfstate");
+        let st = from_json(text, "tf.tfstate").unwrap();
+        let x0: AbsResourceInstance = "null_resource.x[0]".parse().unwrap();
+        let x1: AbsResourceInstance = "null_resource.x[1]".parse().unwrap();
+        assert!(st.instance(&x0).is_none(), "x[0] has only a deposed object");
+        assert_eq!(st.instance(&x1).unwrap().attributes.get_attr("id"), Some(&Value::string("new")));
+        let deposed = st.deposed_addrs();
+        assert_eq!(
+            deposed.iter().map(|(a, k)| format!("{a} {k}")).collect::<Vec<_>>(),
+            ["null_resource.x[0] 00000001", "null_resource.x[1] 0badf00d"]
+        );
+        let old = st.deposed(&x0, &DeposedKey::parse("00000001").unwrap()).unwrap();
+        assert_eq!(old.status, ObjectStatus::Tainted);
+        let old = st.deposed(&x1, &DeposedKey::parse("0badf00d").unwrap()).unwrap();
+        assert_eq!(old.attributes.get_attr("id"), Some(&Value::string("old")));
+        assert!(old.create_before_destroy);
+        // Written back, the instances come out in Terraform's order with the same fields.
+        let ours: J = serde_json::from_str(&to_json(&st)).unwrap();
+        let theirs: J = serde_json::from_str(text).unwrap();
+        let strip = |j: &J| -> Vec<J> {
+            j["resources"][0]["instances"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    let mut i = i.clone();
+                    if i["dependencies"] == serde_json::json!([]) {
+                        i.as_object_mut().unwrap().remove("dependencies");
+                    }
+                    i
+                })
+                .collect()
+        };
+        assert_eq!(strip(&ours), strip(&theirs));
+    }
+
     fn corrupt_reason(text: &str) -> String {
         match from_json(text, "dir/terraform.tfstate") {
             Err(StateError::Corrupt { path, reason }) => {
@@ -915,8 +1022,16 @@ mod tests {
                 "dependencies[0]",
             ),
             (
-                r#"{"type":"t","name":"n","instances":[{"deposed":"00000001"}]}"#,
+                r#"{"type":"t","name":"n","instances":[{"deposed":"xyz"}]}"#,
                 "deposed",
+            ),
+            (
+                r#"{"type":"t","name":"n","instances":[{"deposed":1}]}"#,
+                "deposed",
+            ),
+            (
+                r#"{"type":"t","name":"n","instances":[{"deposed":"0000000a"},{"deposed":"0000000a"}]}"#,
+                "more than once",
             ),
             (
                 r#"{"type":"t","name":"n","instances":[{},{}]}"#,
