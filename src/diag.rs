@@ -109,6 +109,10 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Label for the primary span; defaults to the summary.
     pub label: Option<String>,
+    /// The byte range of the construct around the span (HCL's diagnostic `Context`,
+    /// e.g. the whole function call for a bad argument): `validate -json`'s snippet
+    /// shows every line of it, as Terraform's does.
+    pub context: Option<Range<usize>>,
 }
 
 impl Diagnostic {
@@ -121,10 +125,16 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             label: None,
+            context: None,
         }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
         Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary, detail) }
+    }
+    /// The construct around the span (see `context`), in the span's file.
+    pub fn with_context(mut self, range: Range<usize>) -> Diagnostic {
+        self.context = Some(range);
+        self
     }
     pub fn with_span(mut self, span: Span) -> Diagnostic {
         self.span = Some(span);
@@ -367,7 +377,9 @@ pub struct JsonSnippet {
 }
 
 impl JsonSnippet {
-    fn new(file: &SourceFile, start: usize, end: usize) -> JsonSnippet {
+    /// The snippet for the highlight `start..end`, showing the lines of `shown` (which
+    /// covers the highlight).
+    fn new(file: &SourceFile, start: usize, end: usize, shown: Range<usize>) -> JsonSnippet {
         let text = file.text.as_str();
         let mut code = String::new();
         let mut code_start = None;
@@ -377,7 +389,7 @@ impl JsonSnippet {
             let line_end = line_start + content.len();
             // Lines overlapping [start, end): the first line always, then every line
             // that begins before the end.
-            if (line_start <= start && start <= line_end) || (line_start > start && line_start < end) {
+            if (line_start <= shown.start && shown.start <= line_end) || (line_start > shown.start && line_start < shown.end) {
                 code_start.get_or_insert(line_start);
                 code.push_str(content);
                 code.push('\n');
@@ -427,7 +439,13 @@ impl Diagnostic {
     pub fn to_json(&self) -> JsonDiagnostic {
         // Like Terraform, an empty range is widened to one byte.
         let widen = |s: &Span| if s.end > s.start { s.end } else { s.start + 1 };
-        let snippet = self.span.as_ref().map(|s| JsonSnippet::new(&s.file, s.start, widen(s)));
+        let snippet = self.span.as_ref().map(|s| {
+            let shown = match &self.context {
+                Some(c) => c.start.min(s.start)..c.end.max(widen(s)),
+                None => s.start..widen(s),
+            };
+            JsonSnippet::new(&s.file, s.start, widen(s), shown)
+        });
         let range = self.span.as_ref().map(|s| {
             let (l1, c1) = s.file.line_col(s.start);
             let (l2, c2) = if s.end > s.start { s.file.line_col(s.end) } else { (l1, c1 + 1) };

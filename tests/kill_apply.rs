@@ -368,37 +368,36 @@ fn kill_9_during_create_before_destroy_replacements_leaves_no_orphan() {
         assert!(o.status.success(), "the first apply failed:\n{}", text(&o));
     };
 
-    // An undisturbed replacement sets the window in which the kills fall: from its first
-    // state write (the deposals and create intents) to its end. Timing from that write,
-    // not from the start of the process, keeps the kills in the replacement itself
-    // however long refresh and planning take on a loaded machine.
-    let window = {
+    // An undisturbed replacement tells how many state writes it makes (deposals and
+    // create intents, results, deletions). Each round kills right after a randomly chosen
+    // write but the last, plus a random few milliseconds: a moment inside the replacement
+    // however fast or slow the loaded machine runs it (timing by the clock missed most
+    // applies when the load changed between the measurement and the rounds).
+    let writes = {
         let m = moto();
         let d = cbd_stack();
         setup(&m, d.path());
-        let child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve", "-var", CIDR_AFTER]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let serial = state_serial(d.path());
-        wait_for_state_write(d.path(), serial);
-        let t = Instant::now();
-        let o = child.wait_with_output().unwrap();
-        let window = t.elapsed();
+        let start = state_serial(d.path());
+        let o = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve", "-var", CIDR_AFTER]).output().unwrap();
         assert!(o.status.success(), "the undisturbed replacement failed:\n{}", text(&o));
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(out.contains("4 added, 0 changed, 4 destroyed"), "every object is replaced:\n{out}");
         assert_eq!(check_cbd_state(d.path(), &m.endpoint, "undisturbed replacement", false, &rt), 0);
-        window
+        state_serial(d.path()) - start
     };
+    assert!(writes >= 2, "the replacement wrote the state only {writes} time(s)");
 
     let (mut killed_mid_run, mut left_deposed) = (0, 0);
     for round in 0..rounds {
         let m = moto();
         let d = cbd_stack();
         setup(&m, d.path());
-        let delay = Duration::from_millis(rng.gen_range(0..(window.as_millis() * 9 / 10).max(1) as u64));
-        let what = format!("round {round} (kill {delay:?} into a {window:?} replacement)");
+        let after = rng.gen_range(1..writes);
+        let delay = Duration::from_millis(rng.gen_range(0..30));
+        let what = format!("round {round} (kill {delay:?} after state write {after} of {writes})");
         let serial = state_serial(d.path());
         let mut child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve", "-var", CIDR_AFTER]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        wait_for_state_write(d.path(), serial);
+        wait_for_state_write(d.path(), serial + after - 1);
         std::thread::sleep(delay);
         if child.try_wait().unwrap().is_none() {
             killed_mid_run += 1;

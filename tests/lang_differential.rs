@@ -340,34 +340,35 @@ fn calls_function(expr: &str, name: &str) -> bool {
     })
 }
 
-/// A bad argument's diagnostic names the function and the argument, and points at
-/// exactly that argument's text.
+/// A bad argument's diagnostic names the function and the argument, and points where
+/// Terraform points: at the argument's start as HCL's `StartRange` has it (a quoted
+/// string's text inside the quotes, a collection's opening bracket, a conditional's
+/// condition). tests/validate_json/func_ranges checks those ranges against Terraform.
 #[test]
 fn bad_arguments_are_located() {
-    // (call, the offending argument's text, its 1-based position)
+    // (call, the text the diagnostic points at, the argument's 1-based position)
     let calls: &[(&str, &str, usize)] = &[
-        ("upper([])", "[]", 1),
-        ("substr(\"abc\", \"x\", 1)", "\"x\"", 2),
-        ("join(\",\", [\"a\"], {})", "{}", 3),
-        ("abs(\"x\")", "\"x\"", 1),
+        ("upper([])", "[", 1),
+        ("substr(\"abc\", \"x\", 1)", "x", 2),
+        ("join(\",\", [\"a\"], {})", "{", 3),
+        ("abs(\"x\")", "x", 1),
         ("parseint(\"zz\",  63)", "63", 2),
         ("split(null, \"a\")", "null", 1),
-        ("base64decode(  true ? [] : [] )", "true ? [] : []", 1),
-        ("lookup({a=1}, [], 1)", "[]", 2),
-        ("keys(\"str\")", "\"str\"", 1),
-        ("file(\"missing.txt\")", "\"missing.txt\"", 1),
-        (
-            "jsondecode(1 == 1 ? null : \"\")",
-            "1 == 1 ? null : \"\"",
-            1,
-        ),
-        ("format(\"%s\", \"a\", \"b\")", "\"b\"", 3),
-        ("textencodebase64(\"x\", \"nope\")", "\"nope\"", 2),
-        ("tonumber(\"one\")", "\"one\"", 1),
-        ("setunion([\"a\"], \"b\")", "\"b\"", 2),
-        ("regex(\"(\", \"a\")", "\"(\"", 1),
-        ("formatdate(\"YYYY\", \"yesterday\")", "\"yesterday\"", 2),
-        ("templatefile(\"greet.tmpl\", {})", "{}", 2),
+        ("base64decode(  true ? [] : [] )", "true", 1),
+        ("lookup({a=1}, [], 1)", "[", 2),
+        ("keys(\"str\")", "str", 1),
+        ("file(\"missing.txt\")", "missing.txt", 1),
+        ("jsondecode(1 == 1 ? null : \"\")", "1", 1),
+        ("format(\"%s\", \"a\", \"b\")", "b", 3),
+        ("textencodebase64(\"x\", \"nope\")", "nope", 2),
+        ("tonumber(\"one\")", "one", 1),
+        ("setunion([\"a\"], \"b\")", "b", 2),
+        ("regex(\"(\", \"a\")", "(", 1),
+        ("formatdate(\"YYYY\", \"yesterday\")", "yesterday", 2),
+        ("templatefile(\"greet.tmpl\", {})", "{", 2),
+        ("keys(-(1))", "-", 1),
+        ("upper((([])))", "[", 1),
+        ("upper([for x in [] : x])", "[", 1),
     ];
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("w");

@@ -1,37 +1,13 @@
 //! `terrane validate -json` against Terraform 1.0.3's (recorded by
 //! scripts/validate-json-record.sh into tests/validate_json/*/terraform.json): the same
 //! document shape, and for every diagnostic Terraform reports, one from terrane with the
-//! same severity, summary and range (line, column, byte). Terrane's whole output is also
-//! snapshotted.
+//! same severity, summary and range (line, column, byte), with no exceptions. Terrane's
+//! whole output is also snapshotted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-
-/// Where terrane knowingly differs from Terraform 1.0.3: (case, summary, why).
-const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
-    (
-        "func",
-        "Too many function arguments",
-        "terrane's range covers the whole call; Terraform's the first extra argument (src/lang, owned by the function-library work)",
-    ),
-    (
-        "func",
-        "Invalid function argument",
-        "Terraform's range for `{}` is its opening brace only; terrane's covers `{}` (src/lang)",
-    ),
-    (
-        "nested_refs",
-        "Too many function arguments",
-        "terrane stops evaluating a locals block at its first error, so lower(1, 2, 3) after another error is not reached (src/engine, src/lang)",
-    ),
-    (
-        "undeclared",
-        "Reference to undeclared module",
-        "Terraform's range includes the output name after module.NAME; terrane's reference span ends at the module name",
-    ),
-];
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_json");
@@ -131,27 +107,26 @@ fn same_schema_and_diagnostics_as_terraform() {
         if tf["valid"] != us["valid"] {
             failures.push(format!("{case}: valid {} vs {}", tf["valid"], us["valid"]));
         }
+        let same = |u: &Value, t: &Value| {
+            u["severity"] == t["severity"]
+                && u["summary"] == t["summary"]
+                && u["range"] == t["range"]
+                && u["snippet"]["context"] == t["snippet"]["context"]
+                && u["snippet"]["code"] == t["snippet"]["code"]
+                && u["snippet"]["highlight_start_offset"] == t["snippet"]["highlight_start_offset"]
+                && u["snippet"]["highlight_end_offset"] == t["snippet"]["highlight_end_offset"]
+        };
         for t in &tf_diags {
-            let summary = t["summary"].as_str().unwrap_or("");
-            if KNOWN_DIFFERENCES
-                .iter()
-                .any(|(c, s, _)| *c == case && *s == summary)
-            {
-                continue;
-            }
-            let found = us_diags.iter().any(|u| {
-                u["severity"] == t["severity"]
-                    && u["summary"] == t["summary"]
-                    && u["range"] == t["range"]
-                    && u["snippet"]["context"] == t["snippet"]["context"]
-                    && u["snippet"]["code"] == t["snippet"]["code"]
-                    && u["snippet"]["highlight_start_offset"]
-                        == t["snippet"]["highlight_start_offset"]
-            });
-            if !found {
+            if !us_diags.iter().any(|u| same(u, t)) {
                 failures.push(format!(
                     "{case}: no terrane diagnostic matches Terraform's {t}"
                 ));
+            }
+        }
+        // Nor does terrane report anything Terraform does not.
+        for u in &us_diags {
+            if !tf_diags.iter().any(|t| same(u, t)) {
+                failures.push(format!("{case}: Terraform reports nothing like terrane's {u}"));
             }
         }
     }

@@ -220,11 +220,13 @@ pub fn convert_body(file: &Arc<SourceFile>, body: structure::Body) -> Body {
             }
             Structure::Block(b) => {
                 let ident_span = Span::from_opt(file, b.ident.span());
+                let label_spans = b.labels.iter().map(|l| Span::from_opt(file, l.span())).collect();
                 let span = Span::from_opt(file, b.span());
                 out.blocks.push(BlockCfg {
                     ident: b.ident.as_str().to_string(),
                     labels: b.labels.iter().map(|l| l.as_str().to_string()).collect(),
                     ident_span,
+                    label_spans,
                     body: convert_body(file, b.body),
                     span,
                 })

@@ -48,6 +48,8 @@ pub struct BlockCfg {
     pub ident: String,
     pub labels: Vec<String>,
     pub ident_span: Span,
+    /// One per label, quotes included.
+    pub label_spans: Vec<Span>,
     pub body: Body,
     pub span: Span,
 }

@@ -323,57 +323,17 @@ pub fn decode_body(body: &Body, schema: &BlockSchema, scope: &dyn Scope, bound: 
     }
     // Nested blocks, static and dynamic, in source order.
     let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    // Block types a `dynamic` block with an unknown `for_each` generates: their whole
+    // value is unknown (HCL's hcldec: any unknown block body makes the list unknown).
+    let mut unknown: std::collections::BTreeSet<String> = Default::default();
     for b in &body.blocks {
         if b.ident == "dynamic" {
-            let Some(name) = b.labels.first() else {
-                diags.push(Diagnostic::error("Missing name for block", "A `dynamic` block takes one label: the type of block to generate.").with_span(b.ident_span.clone()));
-                continue;
-            };
-            let Some(bs) = schema.blocks.get(name) else {
-                diags.push(Diagnostic::error("Unsupported block type", format!("Blocks of type \"{name}\" are not expected in {what}.")).with_span(b.span.clone()));
-                continue;
-            };
-            let Some(fe) = b.body.attr("for_each") else {
-                diags.push(Diagnostic::error("Missing required argument", "A `dynamic` block needs a `for_each` argument.").with_span(b.ident_span.clone()));
-                continue;
-            };
-            let iter = b
-                .body
-                .attr("iterator")
-                .and_then(|a| crate::config::load::static_traversal(&a.expr.expr))
-                .and_then(|n| n.into_iter().next())
-                .unwrap_or_else(|| name.clone());
-            let Some(content) = b.body.blocks_of("content").next() else {
-                diags.push(Diagnostic::error("Missing required block", "A `dynamic` block needs a `content` block.").with_span(b.ident_span.clone()));
-                continue;
-            };
-            let coll = match eval_with(&fe.expr, scope, bound.to_vec()) {
-                Ok(v) => v,
-                Err(d) => {
-                    diags.push(d);
-                    continue;
+            match expand_dynamic(b, schema, scope, bound, what, diags) {
+                Dynamic::Blocks(name, vals) => blocks.entry(name).or_default().extend(vals),
+                Dynamic::Unknown(name) => {
+                    unknown.insert(name);
                 }
-            };
-            let (coll, marked) = coll.into_unmarked();
-            let items: Vec<(Value, Value)> = match coll {
-                Value::Unknown(_) => {
-                    blocks.entry(name.clone()).or_default().push(Value::unknown());
-                    continue;
-                }
-                Value::Null(_) => Vec::new(),
-                Value::List(v) | Value::Tuple(v) => v.into_iter().enumerate().map(|(i, x)| (Value::int(i as i64), x)).collect(),
-                Value::Set(v) => v.into_iter().map(|x| (x.clone(), x)).collect(),
-                Value::Map(m) | Value::Object(m) => m.into_iter().map(|(k, x)| (Value::String(k), x)).collect(),
-                other => {
-                    diags.push(Diagnostic::error("Invalid dynamic for_each value", format!("Cannot use a {} value in for_each. An iterable collection is required.", other.friendly_type())).with_span(fe.expr.span()));
-                    continue;
-                }
-            };
-            for (k, v) in items {
-                let mut inner = bound.to_vec();
-                inner.push((iter.clone(), Value::object([("key", k), ("value", v)])));
-                let val = decode_body(&content.body, &bs.block, scope, &inner, &content.ident_span, &format!("a \"{name}\" block"), diags);
-                blocks.entry(name.clone()).or_default().push(val.with_mark(marked));
+                Dynamic::Invalid => {}
             }
             continue;
         }
@@ -391,6 +351,16 @@ pub fn decode_body(body: &Body, schema: &BlockSchema, scope: &dyn Scope, bound: 
     }
     for (name, bs) in &schema.blocks {
         let items = blocks.remove(name).unwrap_or_default();
+        if unknown.contains(name) {
+            let ty = bs.block.value_type();
+            let ty = match bs.nesting {
+                Nesting::Single => ty,
+                Nesting::List => Type::list(ty),
+                Nesting::Set => Type::set(ty),
+            };
+            out.insert(name.clone(), Value::Unknown(ty));
+            continue;
+        }
         if items.len() < bs.min_items {
             diags.push(Diagnostic::error("Insufficient blocks", format!("At least {} \"{name}\" block{} required in {what}.", bs.min_items, if bs.min_items == 1 { " is" } else { "s are" })).with_span(header.clone()));
         }
@@ -405,6 +375,136 @@ pub fn decode_body(body: &Body, schema: &BlockSchema, scope: &dyn Scope, bound: 
         out.insert(name.clone(), v);
     }
     Value::Object(out)
+}
+
+/// What one `dynamic` block generates.
+enum Dynamic {
+    /// The blocks of this type, in `for_each`'s order.
+    Blocks(String, Vec<Value>),
+    /// `for_each` is unknown: how many blocks, and what is in them, is not known yet.
+    Unknown(String),
+    /// The dynamic block itself is wrong (diagnostics pushed).
+    Invalid,
+}
+
+/// Expands `dynamic "TYPE" { for_each = ..., iterator = NAME, content { ... } }` as
+/// HCL's `ext/dynblock` does: one TYPE block per element of `for_each` (lists and tuples
+/// in order with their index as key, sets in their order with the element as key, maps
+/// and objects by key), its content evaluated with `NAME` (default: TYPE) bound to
+/// `{key, value}` besides the enclosing dynamic blocks' iterators. A null or non-collection
+/// `for_each` is an error; an unknown one still decodes `content` (with an unknown
+/// iterator) so its mistakes are reported, and makes the whole TYPE value unknown.
+fn expand_dynamic(b: &crate::config::BlockCfg, schema: &BlockSchema, scope: &dyn Scope, bound: &[(String, Value)], what: &str, diags: &mut Diagnostics) -> Dynamic {
+    if b.labels.len() != 1 {
+        let (summary, detail) = if b.labels.is_empty() {
+            ("Missing type for dynamic", "All dynamic blocks must have 1 labels (type): the type of block to generate.")
+        } else {
+            ("Extraneous label for dynamic", "Only 1 labels (type) are expected for dynamic blocks.")
+        };
+        let span = b.label_spans.get(1).cloned().unwrap_or_else(|| b.ident_span.clone());
+        diags.push(Diagnostic::error(summary, detail).with_span(span));
+        return Dynamic::Invalid;
+    }
+    let name = &b.labels[0];
+    let label_span = b.label_spans.first().cloned().unwrap_or_else(|| b.ident_span.clone());
+    let Some(bs) = schema.blocks.get(name) else {
+        let names: Vec<&str> = schema.blocks.keys().map(|s| s.as_str()).collect();
+        let mut d = Diagnostic::error("Unsupported block type", format!("Blocks of type \"{name}\" are not expected in {what}.")).with_span(label_span);
+        if let Some(s) = crate::config::load::did_you_mean(name, &names) {
+            d = d.with_help(format!("Did you mean \"{s}\"?"));
+        }
+        diags.push(d);
+        return Dynamic::Invalid;
+    };
+    // The dynamic block's own body: `for_each`, `iterator` and one `content` block.
+    // Nested blocks have no labels in provider schemas, so there is no `labels` here.
+    let before = diags.error_count();
+    for a in &b.body.attrs {
+        if !matches!(a.name.as_str(), "for_each" | "iterator") {
+            diags.push(
+                Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected here.", a.name))
+                    .with_span(a.name_span.clone())
+                    .with_help(if a.name == "labels" {
+                        format!("\"{name}\" blocks take no labels; a dynamic block takes only for_each, iterator and a content block.")
+                    } else {
+                        "A dynamic block takes only for_each, iterator and a content block.".to_string()
+                    }),
+            );
+        }
+    }
+    for c in &b.body.blocks {
+        if c.ident != "content" {
+            diags.push(Diagnostic::error("Unsupported block type", format!("Blocks of type \"{}\" are not expected here.", c.ident)).with_span(c.ident_span.clone()).with_help(format!("Put the \"{name}\" block's contents inside `content {{ ... }}`.")));
+        } else if let Some(l) = c.label_spans.first() {
+            diags.push(Diagnostic::error("Extraneous label for content", "No labels are expected for content blocks.").with_span(l.clone()));
+        }
+    }
+    let Some(fe) = b.body.attr("for_each") else {
+        diags.push(Diagnostic::error("Missing required argument", "The argument \"for_each\" is required, but no definition was found.").with_span(b.ident_span.clone()).with_help("Give the collection to generate one block per element from: `for_each = var.rules`."));
+        return Dynamic::Invalid;
+    };
+    if diags.error_count() > before {
+        return Dynamic::Invalid;
+    }
+    let coll = match eval_with(&fe.expr, scope, bound.to_vec()) {
+        Ok(v) => v,
+        Err(d) => {
+            diags.push(d);
+            return Dynamic::Invalid;
+        }
+    };
+    let (coll, marked) = coll.into_unmarked();
+    let iterable = |t: &Type| matches!(t, Type::List(_) | Type::Set(_) | Type::Map(_) | Type::Tuple(_) | Type::Object(_) | Type::Dynamic);
+    if !iterable(&coll.type_of()) {
+        diags.push(Diagnostic::error("Invalid dynamic for_each value", format!("Cannot use a {} value in for_each. An iterable collection is required.", coll.friendly_type())).with_span(fe.expr.span()));
+        return Dynamic::Invalid;
+    }
+    if coll.is_null() {
+        diags.push(Diagnostic::error("Invalid dynamic for_each value", "Cannot use a null value in for_each.").with_span(fe.expr.span()).with_help("Use an empty collection (`[]` or `{}`) to generate no blocks."));
+        return Dynamic::Invalid;
+    }
+    let iter = match b.body.attr("iterator") {
+        None => name.clone(),
+        Some(a) => match crate::config::load::static_traversal(&a.expr.expr) {
+            Some(n) if n.len() == 1 => n[0].clone(),
+            Some(_) => {
+                diags.push(Diagnostic::error("Invalid dynamic iterator name", "Dynamic iterator must be a single variable name.").with_span(a.expr.span()));
+                return Dynamic::Invalid;
+            }
+            None => {
+                diags.push(Diagnostic::error("Invalid expression", "A single static variable reference is required: only attribute access and indexing with constant keys. No calculations, function calls, template expressions, etc are allowed here.").with_span(a.expr.span()).with_help("Write the iterator's name without quotes: `iterator = rule`."));
+                return Dynamic::Invalid;
+            }
+        },
+    };
+    let mut contents = b.body.blocks_of("content");
+    let Some(content) = contents.next() else {
+        diags.push(Diagnostic::error("Missing dynamic content block", "A dynamic block must have a nested block of type \"content\" to describe the body of each generated block.").with_span(b.ident_span.clone()));
+        return Dynamic::Invalid;
+    };
+    if let Some(extra) = contents.next() {
+        diags.push(Diagnostic::error("Extraneous dynamic content block", "Only one nested content block is allowed for each dynamic block.").with_span(extra.ident_span.clone()));
+        return Dynamic::Invalid;
+    }
+    let what_inner = format!("a \"{name}\" block");
+    let generate = |k: Value, v: Value, diags: &mut Diagnostics| {
+        let mut inner = bound.to_vec();
+        inner.push((iter.clone(), Value::object([("key", k), ("value", v)])));
+        decode_body(&content.body, &bs.block, scope, &inner, &content.ident_span, &what_inner, diags)
+    };
+    let items: Vec<(Value, Value)> = match coll {
+        Value::Unknown(_) => {
+            generate(Value::unknown(), Value::unknown(), diags);
+            return Dynamic::Unknown(name.clone());
+        }
+        Value::List(v) | Value::Tuple(v) => v.into_iter().enumerate().map(|(i, x)| (Value::int(i as i64), x)).collect(),
+        Value::Set(v) => v.into_iter().map(|x| (x.clone(), x)).collect(),
+        Value::Map(m) | Value::Object(m) => m.into_iter().map(|(k, x)| (Value::String(k), x)).collect(),
+        // Not iterable, or null: answered above.
+        _ => return Dynamic::Invalid,
+    };
+    let vals = items.into_iter().map(|(k, v)| generate(k, v, diags).with_mark(marked)).collect();
+    Dynamic::Blocks(name.clone(), vals)
 }
 
 /// Marks the schema's sensitive attributes, and attributes whose config was sensitive.

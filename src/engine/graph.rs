@@ -383,10 +383,11 @@ fn add_body_refs(g: &mut Graph<Node>, cfg: &Config, m: &ModulePath, from: NodeIn
                 .and_then(|n| n.into_iter().next())
                 .or_else(|| blk.labels.first().cloned())
                 .unwrap_or_default();
-            for a in &blk.body.attrs {
-                if a.name != "iterator" {
-                    add_refs(g, cfg, m, from, &a.expr, &b, diags);
-                }
+            // `for_each` is the only argument evaluated: `iterator` is a name, and any
+            // other argument (`labels`: nested blocks take none) is reported when the
+            // body is decoded.
+            if let Some(a) = blk.body.attr("for_each") {
+                add_refs(g, cfg, m, from, &a.expr, &b, diags);
             }
             let n = bound.len();
             bound.push(iter_name);

@@ -110,7 +110,11 @@ impl Engine {
     pub fn validate(&self) -> Diagnostics {
         let (g, mut diags) = graph::build(&self.config, &graph::DestroyInfo::default());
         diags.extend(self.unknown_types());
-        if diags.has_errors() {
+        // As Terraform does, every expression is still evaluated when some references
+        // are undeclared (validate answers every reference with an unknown value, so the
+        // undeclared ones are not reported twice); any other error stops here.
+        let undeclared = |d: &crate::diag::Diagnostic| d.summary.starts_with("Reference to undeclared ");
+        if diags.iter().any(|d| d.severity == crate::diag::Severity::Error && !undeclared(d)) {
             return diags;
         }
         let vars = InputVars::new();

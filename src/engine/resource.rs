@@ -64,7 +64,7 @@ fn provider_body<'a>(rc: &'a ResourceConfig, schema: &BlockSchema) -> std::borro
     match (&rc.connection, schema.blocks.contains_key("connection")) {
         (Some(c), true) => {
             let mut b = rc.body.clone();
-            b.blocks.push(crate::config::BlockCfg { ident: "connection".into(), labels: Vec::new(), ident_span: rc.span.clone(), body: c.clone(), span: rc.span.clone() });
+            b.blocks.push(crate::config::BlockCfg { ident: "connection".into(), labels: Vec::new(), ident_span: rc.span.clone(), label_spans: Vec::new(), body: c.clone(), span: rc.span.clone() });
             std::borrow::Cow::Owned(b)
         }
         _ => std::borrow::Cow::Borrowed(&rc.body),

@@ -239,6 +239,134 @@ impl<'a> Evaluator<'a> {
         Span::from_opt(self.file, e.span())
     }
 
+    /// The part of an expression HCL 2.10's `StartRange` names, which Terraform's
+    /// diagnostics about a function argument point at ("Too many function arguments",
+    /// "Invalid function argument"): the opening bracket of a collection or `for`, the
+    /// operator of a unary operation, the condition's or left operand's start, a
+    /// function's name and `(`, a splat's marker, an index's `[` when its key is not a
+    /// literal, a template's first literal token (a heredoc's first line; the empty spot
+    /// after `""`), and otherwise the whole expression.
+    fn start_span(&self, e: &Expression) -> Span {
+        Span::new(self.file, self.start_range(e))
+    }
+
+    fn start_range(&self, e: &Expression) -> std::ops::Range<usize> {
+        let whole = e.span().unwrap_or(0..0);
+        let first = whole.start..(whole.start + 1).min(whole.end);
+        match e {
+            Expression::Array(_) | Expression::Object(_) | Expression::ForExpr(_) => first,
+            Expression::UnaryOp(_) => first,
+            // hcl-edit folds `-1` into a literal; HCL keeps the negation as an operator.
+            Expression::Number(_) if self.file.text.get(whole.clone()).is_some_and(|t| t.starts_with('-')) => first,
+            Expression::Parenthesis(p) => self.start_range(p.inner()),
+            Expression::Conditional(c) => self.start_range(&c.cond_expr),
+            Expression::BinaryOp(b) => self.start_range(&b.lhs_expr),
+            Expression::FuncCall(f) => self.call_start_range(f),
+            // The literal token inside the quotes; `""` has none, and HCL puts an empty
+            // one just after the closing quote.
+            Expression::String(_) if whole.len() >= 2 => {
+                if whole.len() == 2 {
+                    whole.end..whole.end
+                } else {
+                    whole.start + 1..whole.end - 1
+                }
+            }
+            Expression::StringTemplate(t) => {
+                // `"${x}"` alone is wrapped, and the wrapper's range is the whole string.
+                if t.as_single_element().is_some_and(|el| matches!(el, Element::Interpolation(_))) {
+                    return whole;
+                }
+                self.template_start_range(t, false).unwrap_or(whole)
+            }
+            Expression::HeredocTemplate(h) => self
+                .template_start_range(&h.template, true)
+                .unwrap_or(whole.end..whole.end),
+            Expression::Traversal(t) => {
+                let mut at: Option<std::ops::Range<usize>> = None;
+                let mut legacy_splat = false;
+                for op in t.operators.iter() {
+                    let r = op.span().unwrap_or(0..0);
+                    match op.value() {
+                        // `[*]` takes every step after it into the splat.
+                        TraversalOperator::FullSplat(_) => return r,
+                        // `.*` takes only the attribute steps after it.
+                        TraversalOperator::AttrSplat(_) => {
+                            at = Some(r);
+                            legacy_splat = true;
+                        }
+                        TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_)
+                            if legacy_splat => {}
+                        TraversalOperator::Index(k)
+                            if !matches!(
+                                k,
+                                Expression::Number(_)
+                                    | Expression::String(_)
+                                    | Expression::Bool(_)
+                                    | Expression::Null(_)
+                            ) =>
+                        {
+                            at = Some(r.start..(r.start + 1).min(r.end));
+                            legacy_splat = false;
+                        }
+                        _ => {
+                            at = None;
+                            legacy_splat = false;
+                        }
+                    }
+                }
+                at.unwrap_or(whole)
+            }
+            _ => whole,
+        }
+    }
+
+    /// A call's name through its `(`: where HCL points "Error in function call".
+    fn call_start_range(&self, f: &hcl_edit::expr::FuncCall) -> std::ops::Range<usize> {
+        let whole = f.span().unwrap_or(0..0);
+        let name = f.name.name.span().unwrap_or(whole.clone());
+        let open = self
+            .file
+            .text
+            .get(name.end..whole.end)
+            .and_then(|t| t.find('('))
+            .map(|i| name.end + i + 1)
+            .unwrap_or(name.end);
+        let start = f
+            .name
+            .namespace
+            .first()
+            .and_then(|n| n.span())
+            .map_or(name.start, |r| r.start);
+        start..open
+    }
+
+    /// The start range of a template's first part (see `start_range`): its first literal
+    /// token (for a heredoc, the first line with its newline), or the start range of its
+    /// first interpolation's expression, `%{ if }`'s condition, or `%{ for ... }` itself.
+    fn template_start_range(&self, t: &Template, heredoc: bool) -> Option<std::ops::Range<usize>> {
+        match t.iter().next()? {
+            Element::Literal(s) => {
+                let r = s.span()?;
+                let text = self.file.text.get(r.clone())?;
+                let end = match (heredoc, text.find('\n')) {
+                    (true, Some(i)) => r.start + i + 1,
+                    _ => r.end,
+                };
+                Some(r.start..end)
+            }
+            Element::Interpolation(i) => Some(self.start_range(&i.expr)),
+            Element::Directive(d) => match d.as_ref() {
+                Directive::If(i) => Some(self.start_range(&i.if_expr.cond_expr)),
+                Directive::For(f) => {
+                    let start = d.span()?.start;
+                    let after = f.for_expr.collection_expr.span()?.end;
+                    let close = self.file.text.get(after..)?.find('}')? + after + 1;
+                    Some(start..close)
+                }
+            },
+        }
+    }
+
     /// An identifier or plain quoted object key as the source text spells it: the
     /// parser may have seen a placeholder there (`lang::parse_with_repeated_keys`).
     fn object_key_text(&self, key: &impl hcl_edit::Span, parsed: &str, quoted: bool) -> String {
@@ -384,7 +512,8 @@ impl<'a> Evaluator<'a> {
             Expression::Variable(v) if self.lookup_local(v.as_str()).is_none() => {
                 match parse_root(v.as_str(), ops) {
                     RootParse::Root(root, n) => {
-                        let end = if n == 0 { v.span() } else { ops[n - 1].span() };
+                        let covered = ref_span_ops(&root, ops, n);
+                        let end = if covered == 0 { v.span() } else { ops[covered - 1].span() };
                         let span = Span::from_opt(self.file, join_ranges(v.span(), end));
                         match ops.get(n).map(|op| op.value()) {
                             // `resource.name[key]` / `module.name[key]`: ask for the one instance.
@@ -900,8 +1029,14 @@ impl<'a> Evaluator<'a> {
                     Some(m) => format!("{min} to {m}"),
                     None => format!("at least {min}"),
                 };
+                // As HCL: a missing argument is pointed at by the closing parenthesis, an
+                // extra one by itself.
+                let span = match max.and_then(|m| args.get(m)) {
+                    Some(extra) if n >= min => self.start_span(extra),
+                    _ => Span::new(self.file, call_span.end.saturating_sub(1)..call_span.end),
+                };
                 return Err(self.err(
-                    call_span,
+                    span,
                     if n < min {
                         "Not enough function arguments"
                     } else {
@@ -912,7 +1047,8 @@ impl<'a> Evaluator<'a> {
                         if expect == "1" { "" } else { "s" },
                         if n == 1 { "was" } else { "were" }
                     ),
-                ));
+                )
+                .with_context(call_span.start..call_span.end));
             }
         }
         // Lazy functions evaluate their arguments themselves. As in Terraform, the
@@ -921,12 +1057,13 @@ impl<'a> Evaluator<'a> {
         if matches!(name, "can" | "try") {
             if args.is_empty() {
                 return Err(self.err(
-                    call_span,
+                    Span::new(self.file, self.call_start_range(f)),
                     "Error in function call",
                     format!(
                         "Call to function \"{name}\" failed: at least one argument is required."
                     ),
-                ));
+                )
+                .with_context(call_span.start..call_span.end));
             }
             let bound: Vec<&str> = self.locals.iter().map(|(n, _)| n.as_str()).collect();
             for a in &args {
@@ -957,14 +1094,15 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 return Err(self.err(
-                    call_span,
+                    Span::new(self.file, self.call_start_range(f)),
                     "Error in function call",
                     format!(
                         "Call to function \"try\" failed: no expression succeeded:\n{}",
                         last.map(|d| format!("- {}", d.summary + ": " + &d.detail))
                             .unwrap_or_default()
                     ),
-                ));
+                )
+                .with_context(call_span.start..call_span.end));
             }
             _ => {}
         }
@@ -984,15 +1122,17 @@ impl<'a> Evaluator<'a> {
             }
         }
         if name == "templatefile" {
-            return self.templatefile(vals, &args, call_span);
+            let at = Span::new(self.file, self.call_start_range(f));
+            return self
+                .templatefile(vals, &args, at)
+                .map_err(|d| d.with_context(call_span.start..call_span.end));
         }
         let ctx = self.scope.func_ctx();
         funcs::call(name, vals, &ctx).map_err(|e| {
-            let span = e
-                .arg
-                .and_then(|i| args.get(i))
-                .map(|a| self.span_of(*a))
-                .unwrap_or(call_span);
+            let span = match e.arg.and_then(|i| args.get(i)) {
+                Some(a) => self.start_span(a),
+                None => Span::new(self.file, self.call_start_range(f)),
+            };
             let detail = match e.arg {
                 Some(i) => format!(
                     "Invalid value for argument {} of \"{name}\": {}",
@@ -1010,6 +1150,7 @@ impl<'a> Evaluator<'a> {
                 detail,
             )
             .with_span(span)
+            .with_context(call_span.start..call_span.end)
         })
     }
 
@@ -1020,14 +1161,14 @@ impl<'a> Evaluator<'a> {
         }
         let Some(p) = path.as_str() else {
             return Err(self.err(
-                self.span_of(args[0]),
+                self.start_span(args[0]),
                 "Invalid function argument",
                 "Invalid value for \"path\" parameter of \"templatefile\": string required.",
             ));
         };
         let Some(vmap) = vars.as_map() else {
             return Err(self.err(
-                self.span_of(args[1]),
+                self.start_span(args[1]),
                 "Invalid function argument",
                 "Invalid value for \"vars\" parameter of \"templatefile\": a map or object is required.",
             ));
@@ -1036,14 +1177,14 @@ impl<'a> Evaluator<'a> {
         let full = ctx.cwd.join(p);
         let text = std::fs::read_to_string(&full).map_err(|e| {
             self.err(
-                self.span_of(args[0]),
+                self.start_span(args[0]),
                 "Invalid function argument",
                 format!("Invalid value for \"path\" parameter of \"templatefile\": no file exists at {p:?}: {e}."),
             )
         })?;
         render_template(&text, p, vmap, self.scope).map_err(|d| {
             if d.summary == "Invalid function argument" {
-                return d.with_span(self.span_of(args[1]));
+                return d.with_span(self.start_span(args[1]));
             }
             Diagnostic::error(
                 "Error in function call",
@@ -1438,6 +1579,31 @@ fn attr_name(op: Option<&hcl_edit::Decorated<TraversalOperator>>) -> Option<&str
 }
 
 /// Recognises a reference root at the start of a traversal.
+/// How many traversal steps a reference's span covers: the `n` its root consumes, and
+/// for a module call, as Terraform's `parseModuleCallRef` has it, also a static instance
+/// key and the output name after it (`module.db["eu"].endpoint`).
+fn ref_span_ops(root: &RefRoot, ops: &[hcl_edit::Decorated<TraversalOperator>], n: usize) -> usize {
+    if !matches!(root, RefRoot::Module(_)) {
+        return n;
+    }
+    let mut k = n;
+    let static_key = |op: &hcl_edit::Decorated<TraversalOperator>| match op.value() {
+        TraversalOperator::LegacyIndex(_) => true,
+        TraversalOperator::Index(e) => matches!(
+            e,
+            Expression::Number(_) | Expression::String(_) | Expression::Bool(_) | Expression::Null(_)
+        ),
+        _ => false,
+    };
+    if ops.get(k).is_some_and(static_key) {
+        k += 1;
+    }
+    if ops.get(k).is_some_and(|op| matches!(op.value(), TraversalOperator::GetAttr(_))) {
+        k += 1;
+    }
+    k
+}
+
 fn parse_root(first: &str, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> RootParse {
     let a0 = attr_name(ops.first());
     let need = |what: &str| {
@@ -1520,10 +1686,11 @@ fn collect_refs(
             if let Expression::Variable(v) = &t.expr {
                 if !bound.iter().any(|b| b == v.as_str()) {
                     if let RootParse::Root(root, n) = parse_root(v.as_str(), &t.operators) {
-                        let end = if n == 0 {
+                        let covered = ref_span_ops(&root, &t.operators, n);
+                        let end = if covered == 0 {
                             v.span()
                         } else {
-                            t.operators[n - 1].span()
+                            t.operators[covered - 1].span()
                         };
                         let next_attr = match t.operators.get(n).map(|o| o.value()) {
                             Some(TraversalOperator::GetAttr(i)) => Some(i.as_str().to_string()),
