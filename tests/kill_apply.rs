@@ -150,27 +150,41 @@ fn kill_9_at_random_moments_never_loses_or_duplicates_a_resource() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut rng = rand::thread_rng();
 
-    // An undisturbed apply sets the window in which the kills fall.
-    let window = {
+    // An undisturbed apply sets the window in which the kills fall, and tells how many
+    // state writes an apply makes.
+    let (window, writes) = {
         let m = moto();
         let d = example();
         let t = Instant::now();
         let o = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).output().unwrap();
         assert!(o.status.success(), "the undisturbed apply failed:\n{}", text(&o));
         check_round(d.path(), &m.endpoint, "undisturbed apply", &rt);
-        t.elapsed()
+        (t.elapsed(), state_serial(d.path()))
     };
 
     let mut killed_mid_run = 0;
     for round in 0..rounds {
         let m = moto();
         let d = example();
-        // Within the first 60% of an undisturbed apply's time: the machine's load makes
-        // durations vary, and a kill after the apply finished tests nothing.
-        let delay = Duration::from_millis(rng.gen_range(0..(window.as_millis() * 6 / 10).max(1) as u64));
-        let what = format!("round {round} (kill after {delay:?} of a {window:?} apply)");
-        let mut child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        std::thread::sleep(delay);
+        // Even rounds: a moment within the first 60% of an undisturbed apply's time (it
+        // may fall in the refresh and plan). Odd rounds: right after a random state write
+        // but the last, plus a few milliseconds, which lands inside the creates however
+        // the machine's load changes the durations.
+        let mut child;
+        let what;
+        if round % 2 == 0 || writes < 2 {
+            let delay = Duration::from_millis(rng.gen_range(0..(window.as_millis() * 6 / 10).max(1) as u64));
+            what = format!("round {round} (kill after {delay:?} of a {window:?} apply)");
+            child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+            std::thread::sleep(delay);
+        } else {
+            let after = rng.gen_range(1..writes);
+            let delay = Duration::from_millis(rng.gen_range(0..30));
+            what = format!("round {round} (kill {delay:?} after state write {after} of {writes})");
+            child = terrane(d.path(), &m.endpoint, &["apply", "-auto-approve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+            wait_for_state_write(d.path(), after - 1);
+            std::thread::sleep(delay);
+        }
         if child.try_wait().unwrap().is_none() {
             killed_mid_run += 1;
         }
@@ -184,6 +198,7 @@ fn kill_9_at_random_moments_never_loses_or_duplicates_a_resource() {
         assert_eq!(p.status.code(), Some(0), "{what}: the apply did not converge:\n{}", text(&p));
     }
     // The test means something only if most kills landed while terrane was running.
+    eprintln!("{killed_mid_run} of {rounds} kills hit a running apply");
     assert!(killed_mid_run * 3 >= rounds, "only {killed_mid_run} of {rounds} kills hit a running apply");
 }
 
