@@ -191,12 +191,12 @@ impl Engine {
             } else {
                 ActionReason::DeleteBecauseNoResourceConfig
             };
-            let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
-            let before = self.typed_state_value(&addr, &obj);
             if addr.resource.mode == crate::addrs::ResourceMode::Data {
                 continue;
             }
-            w.changes.insert(addr.clone(), crate::plan::ResourceChange { addr, provider, action: Action::Delete, reason, before: Some(before), after: None, requires_replace: Vec::new(), moved_from: None, deposed: None });
+            let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
+            let before = self.typed_state_value(&addr, &obj);
+            w.changes.insert(addr.clone(), crate::plan::ResourceChange::delete(addr, provider, reason, before, None));
         }
         // Deposed objects the walk never reached: their resource or module is gone. They
         // are deleted as recorded (no refresh, as for the instances above).
@@ -207,7 +207,7 @@ impl Engine {
             let Some(obj) = prior.deposed(&addr, &key) else { continue };
             let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
             let before = self.typed_state_value(&addr, obj);
-            let c = crate::plan::ResourceChange { addr: addr.clone(), provider, action: Action::Delete, reason: ActionReason::None, before: Some(before), after: None, requires_replace: Vec::new(), moved_from: None, deposed: Some(key.clone()) };
+            let c = crate::plan::ResourceChange::delete(addr.clone(), provider, ActionReason::None, before, Some(key.clone()));
             w.deposed_changes.insert((addr, key), c);
         }
         let mut plan = Plan { lineage: prior.lineage.clone(), serial: prior.serial, ..Default::default() };
@@ -258,32 +258,14 @@ impl Engine {
                 continue;
             }
             let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
-            plan.changes.push(crate::plan::ResourceChange {
-                addr: addr.clone(),
-                provider,
-                action: Action::Delete,
-                reason: ActionReason::None,
-                before: Some(self.typed_state_value(&addr, &obj)),
-                after: None,
-                requires_replace: Vec::new(),
-                moved_from: None,
-                deposed: None,
-            });
+            let before = self.typed_state_value(&addr, obj);
+            plan.changes.push(crate::plan::ResourceChange::delete(addr, provider, ActionReason::None, before, None));
         }
         for (addr, key) in prior.deposed_addrs() {
             let Some(obj) = prior.deposed(&addr, &key) else { continue };
             let provider = prior.resources.get(&addr.abs_resource()).map(|r| r.provider.clone()).unwrap_or_default();
-            plan.changes.push(crate::plan::ResourceChange {
-                addr: addr.clone(),
-                provider,
-                action: Action::Delete,
-                reason: ActionReason::None,
-                before: Some(self.typed_state_value(&addr, obj)),
-                after: None,
-                requires_replace: Vec::new(),
-                moved_from: None,
-                deposed: Some(key),
-            });
+            let before = self.typed_state_value(&addr, obj);
+            plan.changes.push(crate::plan::ResourceChange::delete(addr, provider, ActionReason::None, before, Some(key)));
         }
         plan.changes.sort_by(|a, b| (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed)));
         for (name, o) in &prior.outputs {

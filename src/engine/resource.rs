@@ -334,7 +334,7 @@ impl<'e> Walker<'e> {
                             InstanceKey::Str(_) => ActionReason::DeleteBecauseEachKey,
                             InstanceKey::None => ActionReason::DeleteBecauseNoResourceConfig,
                         };
-                        let c = ResourceChange { addr: o.addr.clone(), provider: paddr.clone(), action: Action::Delete, reason, before: Some(mark_sensitive(restore(cur.clone()), &schema, None)), after: None, requires_replace: Vec::new(), moved_from: None, deposed: None };
+                        let c = ResourceChange::delete(o.addr.clone(), paddr.clone(), reason, mark_sensitive(restore(cur.clone()), &schema, None), None);
                         self.add_change(rc, c);
                     }
                 }

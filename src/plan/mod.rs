@@ -95,6 +95,13 @@ pub struct ResourceChange {
     pub deposed: Option<DeposedKey>,
 }
 
+impl ResourceChange {
+    /// A deletion of the instance's current object, or of its deposed object `deposed`.
+    pub fn delete(addr: AbsResourceInstance, provider: String, reason: ActionReason, before: Value, deposed: Option<DeposedKey>) -> ResourceChange {
+        ResourceChange { addr, provider, action: Action::Delete, reason, before: Some(before), after: None, requires_replace: Vec::new(), moved_from: None, deposed }
+    }
+}
+
 /// The planned change to one root output.
 #[derive(Clone, Debug)]
 pub struct OutputChange {
