@@ -417,7 +417,7 @@ impl JsonSnippet {
 /// Terraform's `ContextString` writes it.
 fn context_string(text: &str, offset: Option<usize>) -> Option<String> {
     let offset = offset?;
-    let body = crate::lang::parse_body(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()?;
+    let body = crate::lang::parse_body_outline(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()?;
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let block = body.blocks().find(|b| {
         let r = hcl_edit::Span::span(*b);

@@ -115,7 +115,7 @@ pub fn display_name(p: &Path) -> String {
 
 /// Parses one file into an hcl-edit body, reporting a syntax error with its location.
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<structure::Body, Diagnostic> {
-    crate::lang::parse_body(&file.text).map_err(|e| {
+    crate::lang::parse_body_outline(&file.text).map_err(|e| {
         let off = e.location().offset().min(file.text.len());
         let end = (off + 1).min(file.text.len());
         // The parser only notices a missing `}` at the end of the file; point at the block
@@ -185,7 +185,7 @@ fn unclosed_brace(text: &str) -> Option<usize> {
     stack.first().copied()
 }
 
-fn syntax_message(m: &str) -> String {
+pub(crate) fn syntax_message(m: &str) -> String {
     let m = m.trim();
     if m.is_empty() {
         "The configuration could not be parsed here.".to_string()
@@ -214,7 +214,7 @@ pub fn convert_body(file: &Arc<SourceFile>, body: structure::Body) -> Body {
                 out.attrs.push(Attr {
                     name: a.key.as_str().to_string(),
                     name_span,
-                    expr: Expr { file: file.clone(), expr: a.value },
+                    expr: Expr::at(file, a.value.span().unwrap_or_default()),
                     span,
                 })
             }
@@ -441,9 +441,19 @@ fn take_blocks(body: &mut Body, ident: &str) -> Vec<BlockCfg> {
     taken
 }
 
+/// The syntax tree of a configuration expression, for the arguments `load` reads
+/// statically. The text parsed a moment ago, so this does not fail; if it did, the
+/// error is reported and the expression read as `null`.
+fn tree(e: &Expr, diags: &mut Diagnostics) -> Arc<Expression> {
+    e.syntax().unwrap_or_else(|d| {
+        diags.push(d);
+        Arc::new(Expression::Null(hcl_edit::Decorated::new(hcl_edit::expr::Null)))
+    })
+}
+
 /// A literal string argument (no interpolation).
 fn literal_string(a: &Attr, diags: &mut Diagnostics) -> Option<String> {
-    match &a.expr.expr {
+    match &*tree(&a.expr, diags) {
         Expression::String(s) => Some(s.as_str().to_string()),
         Expression::StringTemplate(t) if t.iter().all(|e| e.is_literal()) => {
             Some(t.iter().filter_map(|e| e.as_literal()).map(|s| s.as_str()).collect())
@@ -459,7 +469,7 @@ fn literal_string(a: &Attr, diags: &mut Diagnostics) -> Option<String> {
 }
 
 fn literal_bool(a: &Attr, diags: &mut Diagnostics) -> bool {
-    match &a.expr.expr {
+    match &*tree(&a.expr, diags) {
         Expression::Bool(b) => *b.value(),
         _ => {
             diags.push(
@@ -490,7 +500,7 @@ pub fn static_traversal(e: &Expression) -> Option<Vec<String>> {
 }
 
 fn provider_ref(a: &Attr, diags: &mut Diagnostics) -> Option<ProviderRef> {
-    match static_traversal(&a.expr.expr) {
+    match static_traversal(&tree(&a.expr, diags)) {
         Some(n) if n.len() == 1 => Some(ProviderRef { name: n[0].clone(), alias: None }),
         Some(n) if n.len() == 2 => Some(ProviderRef { name: n[0].clone(), alias: Some(n[1].clone()) }),
         _ => {
@@ -504,8 +514,8 @@ fn provider_ref(a: &Attr, diags: &mut Diagnostics) -> Option<ProviderRef> {
 }
 
 fn list_elements(a: &Attr, diags: &mut Diagnostics) -> Vec<Expr> {
-    match &a.expr.expr {
-        Expression::Array(arr) => arr.iter().map(|e| Expr { file: a.expr.file.clone(), expr: e.clone() }).collect(),
+    match &*tree(&a.expr, diags) {
+        Expression::Array(arr) => arr.iter().map(|e| a.expr.part(e)).collect(),
         _ => {
             diags.push(Diagnostic::error("Invalid value", format!("The argument \"{}\" must be a list.", a.name)).with_span(a.expr.span()));
             Vec::new()
@@ -528,7 +538,7 @@ fn load_terraform(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
         match blk.ident.as_str() {
             "required_providers" => {
                 for a in &blk.body.attrs {
-                    let rp = match &a.expr.expr {
+                    let rp = match &*tree(&a.expr, diags) {
                         Expression::Object(o) => {
                             let mut source = format!("hashicorp/{}", a.name);
                             let mut version = None;
@@ -664,7 +674,7 @@ fn load_lifecycle(blk: &BlockCfg, diags: &mut Diagnostics) -> Lifecycle {
         l.prevent_destroy_span = Some(a.span.clone());
     }
     if let Some(a) = blk.body.attr("ignore_changes") {
-        match &a.expr.expr {
+        match &*tree(&a.expr, diags) {
             Expression::Variable(v) if v.as_str() == "all" => l.ignore_changes = IgnoreChanges::All,
             Expression::Array(arr) => {
                 let mut attrs = Vec::new();
@@ -743,7 +753,7 @@ fn load_resource(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
         }
         let mut pbody = p.body.clone();
         let when_destroy = match take_attr(&mut pbody, "when") {
-            Some(a) => match static_traversal(&a.expr.expr).as_deref() {
+            Some(a) => match static_traversal(&tree(&a.expr, diags)).as_deref() {
                 Some([w]) if w == "destroy" => true,
                 Some([w]) if w == "create" => false,
                 _ => {
@@ -754,7 +764,7 @@ fn load_resource(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
             None => false,
         };
         let on_failure_continue = match take_attr(&mut pbody, "on_failure") {
-            Some(a) => match static_traversal(&a.expr.expr).as_deref() {
+            Some(a) => match static_traversal(&tree(&a.expr, diags)).as_deref() {
                 Some([w]) if w == "continue" => true,
                 Some([w]) if w == "fail" => false,
                 _ => {
@@ -837,7 +847,7 @@ fn load_module_call(m: &mut Module, b: BlockCfg, diags: &mut Diagnostics) {
     let depends_on = take_attr(&mut body, "depends_on").map(|a| list_elements(&a, diags)).unwrap_or_default();
     let mut providers = Vec::new();
     if let Some(a) = take_attr(&mut body, "providers") {
-        match &a.expr.expr {
+        match &*tree(&a.expr, diags) {
             Expression::Object(o) => {
                 for (k, v) in o.iter() {
                     let key = match k {

@@ -8,27 +8,87 @@
 pub mod load;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use hcl_edit::expr::Expression;
 use hcl_edit::Span as _;
 
 use crate::addrs::{ModulePath, Resource, ResourceMode};
-use crate::diag::{SourceFile, Span};
+use crate::diag::{Diagnostic, SourceFile, Span};
 
 pub use load::{load_dir, load_dir_with_files};
 
-/// An unevaluated expression and the file it came from.
+/// An unevaluated expression: the file it came from and where it is in it.
+///
+/// The syntax tree is not kept with the configuration: hcl-edit's tree of an
+/// expression is about seventy times the size of its text (spans, decor, one heap node
+/// per sub-expression), and most expressions of a configuration (a root module's locals,
+/// outputs, resource arguments) are evaluated once. `load` parses every expression once
+/// to check its syntax and keeps only its range; `syntax` parses it again when the
+/// engine needs it, and keeps the tree once an expression has been asked for more than
+/// `Expr::PARSES_BEFORE_CACHING` times (a module's expressions, evaluated once per
+/// instance). Clones share the cache.
 #[derive(Clone, Debug)]
 pub struct Expr {
     pub file: Arc<SourceFile>,
-    pub expr: Expression,
+    /// The expression's text in `file`, without surrounding whitespace or comments.
+    pub range: Range<usize>,
+    cache: Arc<SyntaxCache>,
+}
+
+#[derive(Debug, Default)]
+struct SyntaxCache {
+    tree: OnceLock<Arc<Expression>>,
+    parses: AtomicU32,
 }
 
 impl Expr {
+    /// How many times an expression is parsed before its tree is kept: twice covers the
+    /// common "find its references, then evaluate it once".
+    pub const PARSES_BEFORE_CACHING: u32 = 2;
+
+    /// The expression at `range` of `file`, which has been parsed successfully before
+    /// (`load` does so for every expression of a configuration).
+    pub fn at(file: &Arc<SourceFile>, range: Range<usize>) -> Expr {
+        Expr { file: file.clone(), range, cache: Arc::default() }
+    }
+
+    /// An expression already parsed from the whole of `file` (a `-var` value, console
+    /// input): its tree is kept.
+    pub fn parsed(file: Arc<SourceFile>, expr: Expression) -> Expr {
+        let range = expr.span().unwrap_or(0..file.text.len());
+        let cache = SyntaxCache { tree: OnceLock::from(Arc::new(expr)), parses: AtomicU32::new(0) };
+        Expr { file, range, cache: Arc::new(cache) }
+    }
+
+    /// A sub-expression of this one (its own range in the same file).
+    pub fn part(&self, sub: &Expression) -> Expr {
+        Expr::at(&self.file, sub.span().unwrap_or(self.range.clone()))
+    }
+
     pub fn span(&self) -> Span {
-        Span::from_opt(&self.file, self.expr.span())
+        Span::new(&self.file, self.range.clone())
+    }
+
+    /// The expression's syntax tree, spans relative to the start of `file`.
+    pub fn syntax(&self) -> Result<Arc<Expression>, Diagnostic> {
+        if let Some(tree) = self.cache.tree.get() {
+            return Ok(tree.clone());
+        }
+        let tree = crate::lang::parse_expr_in(&self.file.text, self.range.clone()).map_err(|e| {
+            // Not expected: the text parsed when the configuration was loaded.
+            let off = e.location().offset().clamp(self.range.start, self.range.end);
+            Diagnostic::error("Invalid expression", crate::config::load::syntax_message(e.message()))
+                .with_span(Span::new(&self.file, off..(off + 1).min(self.range.end)))
+        })?;
+        let tree = Arc::new(tree);
+        if self.cache.parses.fetch_add(1, Ordering::Relaxed) >= Self::PARSES_BEFORE_CACHING {
+            let _ = self.cache.tree.set(tree.clone());
+        }
+        Ok(tree)
     }
 }
 
@@ -288,5 +348,113 @@ impl Config {
     /// Every source file in the tree (for digests and `fmt`).
     pub fn files(&self) -> Vec<Arc<SourceFile>> {
         self.all().iter().flat_map(|c| c.module.files.iter().cloned()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcl_edit::structure::{Body as HclBody, Structure};
+    use hcl_edit::Decorate;
+
+    /// Every configuration text in the repository (examples, modules, test fixtures, the
+    /// fmt corpus): the outline parse must fail exactly where the full parse fails, and
+    /// otherwise every attribute's expression, rebuilt alone from its span, must equal
+    /// the tree the full parse built (spans included: both point into the whole file).
+    #[test]
+    fn every_expression_rebuilds_as_the_whole_file_parsed_it() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["examples", "modules", "tests"] {
+            collect(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 500, "found only {} files", files.len());
+        let (mut parsed, mut failed, mut exprs) = (0, 0, 0);
+        for path in files {
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            let full = crate::lang::parse_body(&text);
+            let outline = crate::lang::parse_body_outline(&text);
+            match (full, outline) {
+                (Ok(full), Ok(outline)) => {
+                    parsed += 1;
+                    exprs += compare(&full, &outline, &text, &path);
+                }
+                (Err(a), Err(b)) => {
+                    failed += 1;
+                    assert_eq!((a.location().offset(), a.message()), (b.location().offset(), b.message()), "{}", path.display());
+                }
+                (a, b) => panic!("{}: full parse {:?}, outline {:?}", path.display(), a.err(), b.err()),
+            }
+        }
+        assert!(parsed > 400 && failed > 10 && exprs > 3000, "{parsed} parsed, {failed} failed, {exprs} expressions");
+    }
+
+    fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                collect(&p, out);
+            } else if matches!(p.extension().and_then(|x| x.to_str()), Some("tf" | "in" | "out" | "tfvars")) {
+                out.push(p);
+            }
+        }
+    }
+
+    fn compare(full: &HclBody, outline: &HclBody, text: &str, path: &std::path::Path) -> usize {
+        assert_eq!(full.len(), outline.len(), "{}", path.display());
+        let mut n = 0;
+        for (a, b) in full.iter().zip(outline.iter()) {
+            match (a, b) {
+                (Structure::Attribute(a), Structure::Attribute(b)) => {
+                    let range = b.value.span().expect("placeholder span");
+                    assert_eq!(a.value.span(), Some(range.clone()), "{}", path.display());
+                    assert!(matches!(b.value, Expression::Null(_)), "{}: outline kept a value", path.display());
+                    let mut rebuilt = crate::lang::parse_expr_in(text, range).unwrap();
+                    let mut want = a.value.clone();
+                    // The attribute's `= ` space is the only decor outside the range.
+                    rebuilt.decor_mut().set_prefix("");
+                    want.decor_mut().set_prefix("");
+                    assert_eq!(format!("{rebuilt:?}"), format!("{want:?}"), "{}", path.display());
+                    n += 1;
+                }
+                (Structure::Block(a), Structure::Block(b)) => {
+                    assert_eq!((a.ident.as_str(), a.span()), (b.ident.as_str(), b.span()), "{}", path.display());
+                    n += compare(&a.body, &b.body, text, path);
+                }
+                _ => panic!("{}: structures differ", path.display()),
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn repeated_keys_and_late_errors_in_the_outline() {
+        let text = "locals {\n  a = { k = 1, k = 2 }\n  b = <<EOT\n  x ${1 + 2}\nEOT\n}\nr \"t\" \"n\" { c = [1, 2] }\n";
+        let full = crate::lang::parse_body(text).unwrap();
+        let outline = crate::lang::parse_body_outline(text).unwrap();
+        assert_eq!(compare(&full, &outline, text, std::path::Path::new("inline")), 3);
+        // An error inside a value is the full parse's error.
+        let bad = "a = 1\nb {\n  c = [1, 2\n}\n";
+        let (e1, e2) = (crate::lang::parse_body(bad).unwrap_err(), crate::lang::parse_body_outline(bad).unwrap_err());
+        assert_eq!((e1.location().offset(), e1.message()), (e2.location().offset(), e2.message()));
+    }
+
+    #[test]
+    fn a_tree_is_kept_from_the_third_parse_on() {
+        let file = SourceFile::new("t.tf", "x = upper(\"a\")\n");
+        let e = Expr::at(&file, 4..14);
+        let first = e.syntax().unwrap();
+        let second = e.syntax().unwrap();
+        assert!(!Arc::ptr_eq(&first, &second), "kept after one parse");
+        let third = e.syntax().unwrap();
+        let fourth = e.clone().syntax().unwrap();
+        assert!(Arc::ptr_eq(&third, &fourth), "not kept after {} parses", Expr::PARSES_BEFORE_CACHING + 1);
+        assert_eq!(third.span(), Some(4..14));
+        // A tree built elsewhere is kept from the start.
+        let file = SourceFile::new("<value>", "[1, 2]");
+        let e = Expr::parsed(file.clone(), crate::lang::parse_expr(&file.text).unwrap());
+        assert!(Arc::ptr_eq(&e.syntax().unwrap(), &e.syntax().unwrap()));
+        assert_eq!(e.range, 0..6);
     }
 }

@@ -465,7 +465,7 @@ fn expand_dynamic(b: &crate::config::BlockCfg, schema: &BlockSchema, scope: &dyn
     }
     let iter = match b.body.attr("iterator") {
         None => name.clone(),
-        Some(a) => match crate::config::load::static_traversal(&a.expr.expr) {
+        Some(a) => match a.expr.syntax().ok().and_then(|t| crate::config::load::static_traversal(&t)) {
             Some(n) if n.len() == 1 => n[0].clone(),
             Some(_) => {
                 diags.push(Diagnostic::error("Invalid dynamic iterator name", "Dynamic iterator must be a single variable name.").with_span(a.expr.span()));

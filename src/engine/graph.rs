@@ -379,7 +379,8 @@ fn add_body_refs(g: &mut Graph<Node>, cfg: &Config, m: &ModulePath, from: NodeIn
             let iter_name = blk
                 .body
                 .attr("iterator")
-                .and_then(|a| crate::config::load::static_traversal(&a.expr.expr))
+                .and_then(|a| a.expr.syntax().ok())
+                .and_then(|t| crate::config::load::static_traversal(&t))
                 .and_then(|n| n.into_iter().next())
                 .or_else(|| blk.labels.first().cloned())
                 .unwrap_or_default();

@@ -474,7 +474,7 @@ impl EvalSession<'_> {
             crate::diag::Diagnostic::error("Invalid expression", e.message().to_string()).with_span(Span::new(&file, off..(off + 1).min(src.len()).max(off)))
         })?;
         let root = crate::addrs::ModuleInstance::root();
-        crate::lang::eval::eval(&crate::config::Expr { file, expr }, &self.w.scope(&root, eval::Binding::default()))
+        crate::lang::eval::eval(&crate::config::Expr::parsed(file, expr), &self.w.scope(&root, eval::Binding::default()))
     }
 }
 

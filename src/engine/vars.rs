@@ -195,7 +195,7 @@ pub fn to_values(
                 } else {
                     let file = SourceFile::new(iv.source.clone(), raw.clone());
                     match hcl_edit::parser::parse_expr(raw) {
-                        Ok(expr) => match eval_const(&Expr { file, expr }, cwd) {
+                        Ok(expr) => match eval_const(&Expr::parsed(file, expr), cwd) {
                             Ok(v) => v,
                             Err(d) => {
                                 diags.push(d);

@@ -429,9 +429,13 @@ impl<'e> Walker<'e> {
         let Some(c) = cfg.descendant(m) else { return };
         let Some(var) = c.module.variables.get(name) else { return };
         let constraint = match &var.type_expr {
-            Some(te) => match typeexpr::parse_type_constraint(&te.expr) {
-                Ok(t) => t,
-                Err(e) => {
+            Some(te) => match te.syntax().map(|tree| typeexpr::parse_type_constraint(&tree)) {
+                Ok(Ok(t)) => t,
+                Err(d) => {
+                    self.diags.push(d);
+                    return;
+                }
+                Ok(Err(e)) => {
                     let span = e.span.map(|r| Span::new(&te.file, r)).unwrap_or_else(|| te.span());
                     self.diags.push(Diagnostic::error(e.summary, e.detail).with_span(span));
                     return;
@@ -720,7 +724,7 @@ fn parse_raw_expr(s: &str, source: &str, cwd: &std::path::Path) -> Result<Value,
     let file = crate::diag::SourceFile::new(format!("<value for {source}>"), s);
     let expr = hcl_edit::parser::parse_expr(s)
         .map_err(|e| Diagnostic::error("Invalid expression for variable value", format!("The value given by {source} could not be parsed: {}", e.message())).with_span(Span::new(&file, 0..s.len())))?;
-    eval(&Expr { file, expr }, &NoRefs { cwd })
+    eval(&Expr::parsed(file, expr), &NoRefs { cwd })
 }
 
 struct NoRefs<'a> {

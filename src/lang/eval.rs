@@ -94,22 +94,18 @@ type EResult = Result<Value, Diagnostic>;
 
 /// Evaluates an expression.
 pub fn eval(expr: &Expr, scope: &dyn Scope) -> EResult {
-    Evaluator {
-        scope,
-        file: &expr.file,
-        locals: Vec::new(),
-    }
-    .eval(&expr.expr)
+    eval_with(expr, scope, Vec::new())
 }
 
 /// Evaluates an expression with extra bound names (for `dynamic` blocks' iterators).
 pub fn eval_with(expr: &Expr, scope: &dyn Scope, bound: Vec<(String, Value)>) -> EResult {
+    let tree = expr.syntax()?;
     Evaluator {
         scope,
         file: &expr.file,
         locals: bound,
     }
-    .eval(&expr.expr)
+    .eval(&tree)
 }
 
 /// Renders a template file's text with the given variables (`templatefile`).
@@ -1067,11 +1063,7 @@ impl<'a> Evaluator<'a> {
             }
             let bound: Vec<&str> = self.locals.iter().map(|(n, _)| n.as_str()).collect();
             for a in &args {
-                let expr = Expr {
-                    expr: (*a).clone(),
-                    file: self.file.clone(),
-                };
-                for r in references(&expr, &bound) {
+                for r in references_in(a, self.file, &bound) {
                     self.scope.resolve(&r.root, &r.span)?;
                 }
             }
@@ -1641,10 +1633,21 @@ fn parse_root(first: &str, ops: &[hcl_edit::Decorated<TraversalOperator>]) -> Ro
 
 /// Every reference in an expression, skipping names bound inside it (for-expressions,
 /// template for-directives) and the names in `bound`.
+///
+/// The expression's text parsed when the configuration was loaded; should it not parse
+/// now, it has no references here and its evaluation reports the error.
 pub fn references(expr: &Expr, bound: &[&str]) -> Vec<Reference> {
+    match expr.syntax() {
+        Ok(tree) => references_in(&tree, &expr.file, bound),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// `references` of a syntax tree whose spans point into `file`.
+pub fn references_in(e: &Expression, file: &Arc<SourceFile>, bound: &[&str]) -> Vec<Reference> {
     let mut out = Vec::new();
     let mut names: Vec<String> = bound.iter().map(|s| s.to_string()).collect();
-    collect_refs(&expr.expr, &expr.file, &mut names, &mut out);
+    collect_refs(e, file, &mut names, &mut out);
     out
 }
 

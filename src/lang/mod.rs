@@ -28,6 +28,25 @@ pub fn parse_body(src: &str) -> Result<hcl_edit::structure::Body, hcl_edit::pars
     parse_with_repeated_keys(src, hcl_edit::parser::parse_body)
 }
 
+/// Parses a configuration file as `parse_body` does (the same errors), but leaves every
+/// argument's expression unbuilt: each is a `null` placeholder carrying the span of the
+/// expression's text, which `parse_expr_in` parses when it is needed. The syntax trees
+/// of a whole file never exist at once.
+pub fn parse_body_outline(src: &str) -> Result<hcl_edit::structure::Body, hcl_edit::parser::Error> {
+    parse_with_repeated_keys(src, hcl_edit::parser::parse_body_outline)
+}
+
+/// Parses the expression at `range` of a file's text, with spans relative to the start
+/// of the file (as if the whole file had been parsed). An object constructor may repeat
+/// a key.
+pub fn parse_expr_in(
+    text: &str,
+    range: std::ops::Range<usize>,
+) -> Result<hcl_edit::expr::Expression, hcl_edit::parser::Error> {
+    let start = range.start;
+    parse_with_repeated_keys(&text[..range.end], |t| hcl_edit::parser::parse_expr_at(t, start))
+}
+
 /// hcl-edit rejects an object constructor that repeats a key (`{a = 1, a = 2}`), but
 /// Terraform accepts it and the last value wins. On that error the repeated key's text
 /// is replaced by a placeholder of the same length (another identifier, or other

@@ -20,6 +20,12 @@ impl Error {
         }
     }
 
+    /// The same error with its offset moved by `start` (terrane patch, for `parse_expr_at`).
+    pub(super) fn offset_by(mut self, start: usize) -> Error {
+        self.inner.location.offset += start;
+        self
+    }
+
     /// Returns the message in the input where the error occurred.
     pub fn message(&self) -> &str {
         &self.inner.message

@@ -54,6 +54,42 @@ pub fn parse_body(input: &str) -> Result<Body, Error> {
     Ok(body)
 }
 
+/// Parse an input into a [`Body`] whose attribute values are placeholders (terrane patch).
+///
+/// The input is parsed exactly as [`parse_body`] parses it, with the same errors, but the
+/// value of every attribute, at any depth, is dropped as soon as it is parsed and replaced by
+/// a `null` expression carrying the value's span. The syntax trees of all values never exist
+/// at once; [`parse_expr_at`] builds one from its span when it is needed.
+///
+/// # Errors
+///
+/// Returns an error if the input does not resemble a valid HCL body.
+pub fn parse_body_outline(input: &str) -> Result<Body, Error> {
+    let mut stream = new_input(input);
+    stream.state.outline = true;
+    let mut body = body.parse(stream).map_err(|err| Error::from_parse_error(&err))?;
+    body.despan(input);
+    Ok(body)
+}
+
+/// Parse the expression that makes up `input[start..]` (terrane patch).
+///
+/// Spans in the result are offsets into `input`, as if `input` had been parsed as a whole; so
+/// is the error's [`Location::offset`] (its line and column count from `start`).
+///
+/// # Errors
+///
+/// Returns an error if `input[start..]` does not resemble a valid HCL expression.
+pub fn parse_expr_at(input: &str, start: usize) -> Result<Expression, Error> {
+    let mut stream = new_input(input);
+    let _ = stream.next_slice(start);
+    let mut expr = root_expr
+        .parse(stream)
+        .map_err(|err| Error::from_parse_error(&err).offset_by(start))?;
+    expr.despan(input);
+    Ok(expr)
+}
+
 /// Parse an input into an [`Expression`].
 ///
 /// # Errors

@@ -32,6 +32,9 @@ pub(super) struct NestingState {
     /// The maximum operator depth of the expressions parsed within the current operator depth
     /// scope.
     operator_depth: usize,
+    /// Whether attribute values are dropped after parsing (see `parse_body_outline`).
+    /// (terrane patch: not nesting state, but the one state the parser input carries.)
+    pub(super) outline: bool,
 }
 
 /// Runs `parser` one nesting level deeper within its own operator depth scope (see

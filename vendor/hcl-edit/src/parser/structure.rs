@@ -125,11 +125,20 @@ fn structure<'i, 's>(
 }
 
 fn attribute_expr(input: &mut Input) -> ModalResult<Expression> {
-    preceded(
+    let expr = preceded(
         cut_char('=').context(StrContext::Label("attribute")),
         prefix_decorated(sp, root_expr),
     )
-    .parse_next(input)
+    .parse_next(input)?;
+    if !input.state.outline {
+        return Ok(expr);
+    }
+    // terrane patch: an outline keeps only where the value is.
+    let mut placeholder = Expression::Null(Decorated::new(crate::expr::Null));
+    if let Some(span) = crate::Span::span(&expr) {
+        placeholder.set_span(span);
+    }
+    Ok(placeholder)
 }
 
 fn block_labels(input: &mut Input) -> ModalResult<Vec<BlockLabel>> {
