@@ -113,9 +113,15 @@ pub fn display_name(p: &Path) -> String {
     s.strip_prefix("./").map(|s| s.to_string()).unwrap_or(s)
 }
 
-/// Parses one file into an hcl-edit body, reporting a syntax error with its location.
-pub fn parse_file(file: &Arc<SourceFile>) -> Result<structure::Body, Diagnostic> {
-    crate::lang::parse_body_outline(&file.text).map_err(|e| {
+/// A file this big is parsed in pieces on several threads (`lang::parse_body_outline_pieces`).
+const PARALLEL_PARSE_PIECE: usize = 128 * 1024;
+
+/// Parses one file into its body (an outline: `lang::parse_body_outline`), reporting a
+/// syntax error with its location.
+pub fn parse_file(file: &Arc<SourceFile>) -> Result<Body, Diagnostic> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let pieces = (file.text.len() / PARALLEL_PARSE_PIECE).min(threads);
+    let pieces = crate::lang::parse_body_outline_pieces(&file.text, pieces).map_err(|e| {
         let off = e.location().offset().min(file.text.len());
         let end = (off + 1).min(file.text.len());
         // The parser only notices a missing `}` at the end of the file; point at the block
@@ -134,7 +140,14 @@ pub fn parse_file(file: &Arc<SourceFile>) -> Result<structure::Body, Diagnostic>
         Diagnostic::error("Invalid syntax", syntax_message(e.message()))
             .with_span(Span::new(file, off..end))
             .with_label("the parser stopped here")
-    })
+    })?;
+    let mut body = Body::default();
+    for piece in pieces {
+        let Body { attrs, blocks } = convert_body(file, piece);
+        body.attrs.extend(attrs);
+        body.blocks.extend(blocks);
+    }
+    Ok(body)
 }
 
 /// The offset of the outermost `{` that is never closed, skipping strings, comments and
@@ -214,7 +227,11 @@ pub fn convert_body(file: &Arc<SourceFile>, body: structure::Body) -> Body {
                 out.attrs.push(Attr {
                     name: a.key.as_str().to_string(),
                     name_span,
-                    expr: Expr::at(file, a.value.span().unwrap_or_default()),
+                    expr: match a.value {
+                        // A placeholder (or a literal `null`, the same tree).
+                        Expression::Null(_) => Expr::at(file, a.value.span().unwrap_or_default()),
+                        kept => Expr::parsed_at(file, kept),
+                    },
                     span,
                 })
             }
@@ -256,7 +273,6 @@ fn load_module_from(dir: &Path, files: Vec<(String, String)>, diags: &mut Diagno
                 continue;
             }
         };
-        let body = convert_body(&file, body);
         for a in &body.attrs {
             diags.push(
                 Diagnostic::error("Unsupported argument", format!("An argument named \"{}\" is not expected at the top level of a configuration file.", a.name))

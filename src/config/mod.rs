@@ -59,9 +59,15 @@ impl Expr {
     /// An expression already parsed from the whole of `file` (a `-var` value, console
     /// input): its tree is kept.
     pub fn parsed(file: Arc<SourceFile>, expr: Expression) -> Expr {
+        Expr::parsed_at(&file, expr)
+    }
+
+    /// An expression of `file` whose tree (spans relative to the start of `file`) is
+    /// already built: kept.
+    pub fn parsed_at(file: &Arc<SourceFile>, expr: Expression) -> Expr {
         let range = expr.span().unwrap_or(0..file.text.len());
         let cache = SyntaxCache { tree: OnceLock::from(Arc::new(expr)), parses: AtomicU32::new(0) };
-        Expr { file, range, cache: Arc::new(cache) }
+        Expr { file: file.clone(), range, cache: Arc::new(cache) }
     }
 
     /// A sub-expression of this one (its own range in the same file).
@@ -359,8 +365,9 @@ mod tests {
 
     /// Every configuration text in the repository (examples, modules, test fixtures, the
     /// fmt corpus): the outline parse must fail exactly where the full parse fails, and
-    /// otherwise every attribute's expression, rebuilt alone from its span, must equal
-    /// the tree the full parse built (spans included: both point into the whole file).
+    /// otherwise every attribute's expression, kept by the outline or rebuilt alone from
+    /// its span, must equal the tree the full parse built (spans included: both point
+    /// into the whole file).
     #[test]
     fn every_expression_rebuilds_as_the_whole_file_parsed_it() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -378,6 +385,20 @@ mod tests {
                 (Ok(full), Ok(outline)) => {
                     parsed += 1;
                     exprs += compare(&full, &outline, &text, &path);
+                    // In pieces, the same structures.
+                    for n in [2, 3, 7] {
+                        let pieces = crate::lang::parse_body_outline_pieces(&text, n).unwrap();
+                        let joined: Vec<String> = pieces.iter().flat_map(|b| b.iter()).map(|s| format!("{:?}", s.span())).collect();
+                        let whole: Vec<String> = outline.iter().map(|s| format!("{:?}", s.span())).collect();
+                        assert_eq!(joined, whole, "{} in {n} pieces", path.display());
+                        for (piece, s) in pieces.iter().flat_map(|b| b.iter()).zip(outline.iter()) {
+                            // Structures compare without their decor (leading blank lines).
+                            let (mut a, mut b) = (piece.clone(), s.clone());
+                            a.decor_mut().clear();
+                            b.decor_mut().clear();
+                            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{} in {n} pieces", path.display());
+                        }
+                    }
                 }
                 (Err(a), Err(b)) => {
                     failed += 1;
@@ -409,8 +430,10 @@ mod tests {
                 (Structure::Attribute(a), Structure::Attribute(b)) => {
                     let range = b.value.span().expect("placeholder span");
                     assert_eq!(a.value.span(), Some(range.clone()), "{}", path.display());
-                    assert!(matches!(b.value, Expression::Null(_)), "{}: outline kept a value", path.display());
-                    let mut rebuilt = crate::lang::parse_expr_in(text, range).unwrap();
+                    let kept = !matches!(b.value, Expression::Null(_));
+                    let small = crate::lang::is_small(&a.value) && !matches!(a.value, Expression::Null(_));
+                    assert_eq!(kept, small, "{}: {:?}", path.display(), b.value);
+                    let mut rebuilt = if kept { b.value.clone() } else { crate::lang::parse_expr_in(text, range).unwrap() };
                     let mut want = a.value.clone();
                     // The attribute's `= ` space is the only decor outside the range.
                     rebuilt.decor_mut().set_prefix("");
@@ -438,6 +461,32 @@ mod tests {
         let bad = "a = 1\nb {\n  c = [1, 2\n}\n";
         let (e1, e2) = (crate::lang::parse_body(bad).unwrap_err(), crate::lang::parse_body_outline(bad).unwrap_err());
         assert_eq!((e1.location().offset(), e1.message()), (e2.location().offset(), e2.message()));
+    }
+
+    #[test]
+    fn a_big_file_is_cut_only_between_top_level_structures() {
+        let text = concat!(
+            "a {\n  x = \"${ \"}\" }\n\"\n}\n",
+            "# a comment { with a brace\n",
+            "b {\n  y = <<EOT\n}\n\nEOT\n  z = \"$${\"\n}\n",
+            "/* { */\n",
+            "c { w = [\n 1,\n] }\n",
+        );
+        let starts: Vec<&str> = super::super::lang::top_level_lines_for_tests(text).iter().map(|&i| &text[i..(i + 3).min(text.len())]).collect();
+        assert_eq!(starts, ["# a", "b {", "/* ", "c {", ""]);
+        let whole = crate::lang::parse_body_outline(text).unwrap();
+        for n in 2..6 {
+            let pieces = crate::lang::parse_body_outline_pieces(text, n).unwrap();
+            assert!(pieces.len() > 1);
+            assert_eq!(pieces.iter().map(|b| b.len()).sum::<usize>(), whole.len());
+        }
+        // A piece that does not parse: the whole file's error.
+        let bad = "a {\n}\nb {\n  x = [1,\n}\nc {\n}\n";
+        let e = crate::lang::parse_body_outline_pieces(bad, 3).unwrap_err();
+        assert_eq!(e.location().offset(), crate::lang::parse_body_outline(bad).unwrap_err().location().offset());
+        // A top-level argument repeated in two pieces: the whole file's error too.
+        let dup = "a = 1\nb {\n}\na = 2\n";
+        assert!(crate::lang::parse_body_outline_pieces(dup, 3).is_err());
     }
 
     #[test]

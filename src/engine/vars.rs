@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::load::{convert_body, parse_file};
+use crate::config::load::parse_file;
 use crate::config::{Expr, Variable};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile, Span};
 use crate::engine::{InputValue, InputVar, InputVars};
@@ -325,7 +325,6 @@ fn parse_hcl(file: &Arc<SourceFile>, cwd: &Path) -> (FileValues, Diagnostics) {
         Ok(b) => b,
         Err(d) => return (Vec::new(), d.into()),
     };
-    let body = convert_body(file, body);
     let mut diags = Diagnostics::new();
     for b in &body.blocks {
         diags.push(

@@ -28,12 +28,155 @@ pub fn parse_body(src: &str) -> Result<hcl_edit::structure::Body, hcl_edit::pars
     parse_with_repeated_keys(src, hcl_edit::parser::parse_body)
 }
 
-/// Parses a configuration file as `parse_body` does (the same errors), but leaves every
-/// argument's expression unbuilt: each is a `null` placeholder carrying the span of the
-/// expression's text, which `parse_expr_in` parses when it is needed. The syntax trees
-/// of a whole file never exist at once.
+/// Parses a configuration file as `parse_body` does (the same errors), but leaves the
+/// arguments' expressions unbuilt, except the smallest (`is_small`): each is a `null`
+/// placeholder carrying the span of the expression's text, which `parse_expr_in` parses
+/// when it is needed. The syntax trees of a whole file never exist at once.
 pub fn parse_body_outline(src: &str) -> Result<hcl_edit::structure::Body, hcl_edit::parser::Error> {
-    parse_with_repeated_keys(src, hcl_edit::parser::parse_body_outline)
+    parse_with_repeated_keys(src, |s| hcl_edit::parser::parse_body_outline(s, is_small))
+}
+
+/// `parse_body_outline` of a big file on several threads: the file is cut at the start of
+/// lines between top-level structures (`top_level_lines`) into (at most) `pieces` pieces
+/// parsed at once, and their bodies returned in order, spans relative to the whole file.
+/// Anything unusual (a piece that does not parse, top-level arguments repeated across
+/// pieces) falls back to parsing the whole file at once, so the result and the errors
+/// are `parse_body_outline`'s.
+pub fn parse_body_outline_pieces(
+    src: &str,
+    pieces: usize,
+) -> Result<Vec<hcl_edit::structure::Body>, hcl_edit::parser::Error> {
+    if pieces < 2 {
+        return parse_body_outline(src).map(|b| vec![b]);
+    }
+    let lines = top_level_lines(src);
+    let mut cuts = vec![0];
+    for k in 1..pieces {
+        let want = src.len() * k / pieces;
+        match lines.iter().find(|&&l| l >= want) {
+            Some(&l) if l > *cuts.last().unwrap_or(&0) && l < src.len() => cuts.push(l),
+            _ => {}
+        }
+    }
+    cuts.push(src.len());
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let (start, end) = (w[0], w[1]);
+                s.spawn(move || {
+                    parse_with_repeated_keys(&src[..end], |t| {
+                        hcl_edit::parser::parse_body_outline_at(t, start, is_small)
+                    })
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().ok().and_then(Result::ok)).collect()
+    });
+    let mut bodies = Vec::with_capacity(results.len());
+    let mut top_attrs = std::collections::HashSet::new();
+    for body in results {
+        let Some(body) = body else {
+            return parse_body_outline(src).map(|b| vec![b]);
+        };
+        for a in body.attributes() {
+            if !top_attrs.insert(a.key.as_str().to_string()) {
+                return parse_body_outline(src).map(|b| vec![b]);
+            }
+        }
+        bodies.push(body);
+    }
+    Ok(bodies)
+}
+
+#[cfg(test)]
+pub(crate) fn top_level_lines_for_tests(src: &str) -> Vec<usize> {
+    top_level_lines(src)
+}
+
+/// The offsets at which a line starts outside every bracket, string, template, heredoc
+/// and comment: where a top-level structure may begin. A scanner, not a parser: a wrong
+/// guess only makes a piece of `parse_body_outline_pieces` fail to parse, and the whole
+/// file is parsed instead.
+fn top_level_lines(src: &str) -> Vec<usize> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    // Open brackets; a template interpolation inside a string is `b'$'`, the string
+    // itself `b'"'`.
+    let mut stack: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if stack.last() == Some(&b'"') {
+            match c {
+                b'\\' => i += 1,
+                b'"' => {
+                    stack.pop();
+                }
+                b'$' | b'%' if b.get(i + 1) == Some(&b'{') => {
+                    if b.get(i.wrapping_sub(1)) != Some(&c) {
+                        stack.push(b'$');
+                    }
+                    i += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'\n' if stack.is_empty() => out.push(i + 1),
+            b'#' => i = src[i..].find('\n').map_or(b.len(), |n| i + n) - 1,
+            b'/' if b.get(i + 1) == Some(&b'/') => i = src[i..].find('\n').map_or(b.len(), |n| i + n) - 1,
+            b'/' if b.get(i + 1) == Some(&b'*') => i = src[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 1),
+            b'"' => stack.push(b'"'),
+            b'<' if src[i..].starts_with("<<") => {
+                let rest = src[i + 2..].trim_start_matches('-');
+                let ident: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if !ident.is_empty() {
+                    // The body runs to the line that is the identifier alone; the newline
+                    // ending that line is seen by the loop.
+                    let mut pos = src[i..].find('\n').map_or(b.len(), |n| i + n + 1);
+                    let mut end = b.len();
+                    for line in src[pos..].split_inclusive('\n') {
+                        if line.trim() == ident {
+                            end = pos + line.trim_end_matches(['\n', '\r']).len();
+                            break;
+                        }
+                        pos += line.len();
+                    }
+                    i = end;
+                    continue;
+                }
+            }
+            b'{' | b'[' | b'(' => stack.push(c),
+            b'}' | b']' | b')' => {
+                if stack.pop() == Some(b'$') {
+                    // The end of an interpolation: back inside its string.
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The expressions an outline keeps: literals and static references (`"text"`, `true`,
+/// `string`, `aws.west`), a node or two each. They are the values read while the
+/// configuration is loaded (descriptions, flags, provider references, type keywords),
+/// so keeping them saves parsing them again, and keeping them costs little.
+pub fn is_small(e: &hcl_edit::expr::Expression) -> bool {
+    use hcl_edit::expr::{Expression, TraversalOperator};
+    match e {
+        Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) | Expression::Variable(_) => true,
+        Expression::Traversal(t) => {
+            matches!(t.expr, Expression::Variable(_))
+                && t.operators.len() <= 2
+                && t.operators.iter().all(|o| matches!(o.value(), TraversalOperator::GetAttr(_)))
+        }
+        _ => false,
+    }
 }
 
 /// Parses the expression at `range` of a file's text, with spans relative to the start

@@ -57,17 +57,40 @@ pub fn parse_body(input: &str) -> Result<Body, Error> {
 /// Parse an input into a [`Body`] whose attribute values are placeholders (terrane patch).
 ///
 /// The input is parsed exactly as [`parse_body`] parses it, with the same errors, but the
-/// value of every attribute, at any depth, is dropped as soon as it is parsed and replaced by
-/// a `null` expression carrying the value's span. The syntax trees of all values never exist
-/// at once; [`parse_expr_at`] builds one from its span when it is needed.
+/// value of every attribute, at any depth, for which `keep` is false is dropped as soon as it
+/// is parsed and replaced by a `null` expression carrying the value's span. The syntax trees
+/// of all values never exist at once; [`parse_expr_at`] builds one from its span when it is
+/// needed.
 ///
 /// # Errors
 ///
 /// Returns an error if the input does not resemble a valid HCL body.
-pub fn parse_body_outline(input: &str) -> Result<Body, Error> {
+pub fn parse_body_outline(input: &str, keep: fn(&Expression) -> bool) -> Result<Body, Error> {
     let mut stream = new_input(input);
-    stream.state.outline = true;
+    stream.state.outline = Some(keep);
     let mut body = body.parse(stream).map_err(|err| Error::from_parse_error(&err))?;
+    body.despan(input);
+    Ok(body)
+}
+
+/// [`parse_body_outline`] of `input[start..]` (terrane patch), spans (and the error's offset)
+/// relative to `input`: one piece of a body split at the start of a line between two
+/// structures.
+///
+/// # Errors
+///
+/// Returns an error if `input[start..]` does not resemble a valid HCL body.
+pub fn parse_body_outline_at(
+    input: &str,
+    start: usize,
+    keep: fn(&Expression) -> bool,
+) -> Result<Body, Error> {
+    let mut stream = new_input(input);
+    let _ = stream.next_slice(start);
+    stream.state.outline = Some(keep);
+    let mut body = body
+        .parse(stream)
+        .map_err(|err| Error::from_parse_error(&err).offset_by(start))?;
     body.despan(input);
     Ok(body)
 }

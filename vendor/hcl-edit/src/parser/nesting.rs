@@ -5,6 +5,8 @@ use super::prelude::*;
 
 use winnow::combinator::{cut_err, fail};
 
+use crate::expr::Expression;
+
 /// The maximum nesting depth of expressions, templates and blocks.
 ///
 /// Root expressions like attribute values do not count towards the nesting depth, only the
@@ -32,9 +34,10 @@ pub(super) struct NestingState {
     /// The maximum operator depth of the expressions parsed within the current operator depth
     /// scope.
     operator_depth: usize,
-    /// Whether attribute values are dropped after parsing (see `parse_body_outline`).
-    /// (terrane patch: not nesting state, but the one state the parser input carries.)
-    pub(super) outline: bool,
+    /// In an outline, which attribute values are kept; the others are dropped after parsing
+    /// (see `parse_body_outline`). (terrane patch: not nesting state, but the one state the
+    /// parser input carries.)
+    pub(super) outline: Option<fn(&Expression) -> bool>,
 }
 
 /// Runs `parser` one nesting level deeper within its own operator depth scope (see

@@ -130,8 +130,9 @@ fn attribute_expr(input: &mut Input) -> ModalResult<Expression> {
         prefix_decorated(sp, root_expr),
     )
     .parse_next(input)?;
-    if !input.state.outline {
-        return Ok(expr);
+    match input.state.outline {
+        Some(keep) if !keep(&expr) => {}
+        _ => return Ok(expr),
     }
     // terrane patch: an outline keeps only where the value is.
     let mut placeholder = Expression::Null(Decorated::new(crate::expr::Null));
