@@ -339,3 +339,45 @@ fn zero_huge_literals(src: &str) -> String {
     }
     String::from_utf8(out).unwrap_or_else(|_| src.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use hcl_edit::expr::{Expression, ObjectKey};
+
+    fn keys(src: &str) -> Vec<String> {
+        let Ok(Expression::Object(o)) = hcl_edit::parser::parse_expr(src) else { panic!("{src}") };
+        o.iter()
+            .map(|(k, _)| match k {
+                ObjectKey::Ident(i) => i.as_str().to_string(),
+                ObjectKey::Expression(e) => format!("{e:?}").chars().take(12).collect(),
+            })
+            .collect()
+    }
+
+    /// The patched object-key check of the vendored hcl-edit (hashed, not a scan of every
+    /// earlier key) rejects exactly the repeats the published one rejects, at the same place
+    /// (the offsets and the three-keys case are what hcl-edit 0.10.0 as published answers).
+    #[test]
+    fn object_keys_repeat_as_hcl_edit_defines_it() {
+        for (src, at) in [
+            ("{ a = 1, b = 2, a = 3 }", 16),
+            ("{ \"x\" = 1, \"x\" = 2 }", 11),
+            ("{ (k) = 1, (k) = 2 }", 11),
+            ("{ \"${x}\" = 1, \"${x}\" = 2 }", 14),
+            ("{\n  a = 1\n  a = 2\n}", 12),
+        ] {
+            let e = hcl_edit::parser::parse_expr(src).unwrap_err();
+            assert!(e.message().contains("redefined object key"), "{src}: {}", e.message());
+            assert_eq!(e.location().offset(), at, "{src}");
+        }
+        // An identifier, a quoted string and a parenthesised expression are three keys.
+        assert_eq!(keys("{ a = 1, \"a\" = 2, (a) = 3 }").len(), 3);
+        // Order is source order, also for thousands of keys.
+        let big = format!("{{ {} }}", (0..5000).map(|i| format!("k{i} = {i}")).collect::<Vec<_>>().join(", "));
+        let k = keys(&big);
+        assert_eq!(k.len(), 5000);
+        assert_eq!((k[0].as_str(), k[4999].as_str()), ("k0", "k4999"));
+        let dup = format!("{{ {}, k17 = 0 }}", (0..5000).map(|i| format!("k{i} = {i}")).collect::<Vec<_>>().join(", "));
+        assert!(hcl_edit::parser::parse_expr(&dup).unwrap_err().message().contains("redefined object key"));
+    }
+}

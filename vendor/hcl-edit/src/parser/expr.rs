@@ -18,6 +18,8 @@ use crate::{Decorate, Decorated, Formatted, Ident, RawString, SetSpan, Spanned};
 
 use hcl_primitives::ident::{is_id_continue, is_id_start};
 use std::cell::RefCell;
+use fnv::FnvHashSet;
+use vecmap::map::VecMap;
 use winnow::ascii::{crlf, dec_uint, line_ending, newline, space0};
 use winnow::combinator::{
     alt, cut_err, delimited, empty, fail, not, opt, peek, preceded, repeat, separated,
@@ -528,13 +530,14 @@ fn object_items<'i>(
     state: &RefCell<ExprParseState>,
 ) -> impl ModalParser<Input<'i>, (), ContextError> + '_ {
     move |input: &mut Input<'i>| {
-        let mut object = Object::new();
+        let mut object = ObjectItems::default();
 
         loop {
             let trailing = raw_string(ws).parse_next(input)?;
             let ch = peek(any).parse_next(input)?;
 
             if ch == '}' {
+                let mut object = object.into_object();
                 object.set_trailing(trailing);
                 state.borrow_mut().on_expr_term(Expression::Object(object));
                 return Ok(());
@@ -563,8 +566,8 @@ fn object_items<'i>(
             let value_terminator = match ch {
                 '}' => {
                     value.set_terminator(ObjectValueTerminator::None);
-                    object.insert(key, value);
-                    state.borrow_mut().on_expr_term(Expression::Object(object));
+                    object.push(key, value);
+                    state.borrow_mut().on_expr_term(Expression::Object(object.into_object()));
                     return Ok(());
                 }
                 '\r' => crlf
@@ -605,8 +608,51 @@ fn object_items<'i>(
             };
 
             value.set_terminator(value_terminator);
-            object.insert(key, value);
+            object.push(key, value);
         }
+    }
+}
+
+/// The items of an object being parsed (terrane patch). `Object::contains_key` and
+/// `Object::insert` each scan every earlier key, which made an object literal of n keys cost
+/// n^2 key comparisons; here identifier and quoted-string keys are checked against hash sets
+/// and only other expressions (`(var.k)`, templates), which cannot equal those, one by one.
+/// Keys compare exactly as `ObjectKey`'s `PartialEq` does.
+#[derive(Default)]
+struct ObjectItems {
+    items: Vec<(ObjectKey, ObjectValue)>,
+    idents: FnvHashSet<String>,
+    strings: FnvHashSet<String>,
+    others: Vec<usize>,
+}
+
+impl ObjectItems {
+    fn contains_key(&self, key: &ObjectKey) -> bool {
+        match key {
+            ObjectKey::Ident(ident) => self.idents.contains(ident.as_str()),
+            ObjectKey::Expression(Expression::String(s)) => self.strings.contains(s.as_str()),
+            ObjectKey::Expression(_) => self.others.iter().any(|&i| self.items[i].0 == *key),
+        }
+    }
+
+    /// Appends an item whose key `contains_key` has just found new.
+    fn push(&mut self, key: ObjectKey, value: ObjectValue) {
+        match &key {
+            ObjectKey::Ident(ident) => {
+                self.idents.insert(ident.as_str().to_owned());
+            }
+            ObjectKey::Expression(Expression::String(s)) => {
+                self.strings.insert(s.as_str().to_owned());
+            }
+            ObjectKey::Expression(_) => self.others.push(self.items.len()),
+        }
+        self.items.push((key, value));
+    }
+
+    fn into_object(self) -> Object {
+        // SAFETY (of the map's invariant, not of memory): every key was checked with
+        // `contains_key` before `push`, so the keys are unique.
+        Object::from(unsafe { VecMap::from_vec_unchecked(self.items) })
     }
 }
 
