@@ -417,12 +417,17 @@ def aws_report(n, f, rows):
                     and r["command"] == "apply"), None)
     ok = applied and "error" not in applied
     lat = ", ".join("%s %.1f ms" % (k, v * 1000) for k, v in f["latency_s"].items())
-    out = ("aws_%d: calls of one apply: %s.\nEmulator latency per security group (median, one call"
+    added = f.get("added_latency_ms") or 0
+    out = ("aws_%d%s: calls of one apply: %s.\nEmulator latency per security group (median, one call"
            " at a time): %s = %.1f ms. Floor N x latency / parallelism = %d x %.1f ms / %d = %.2f s."
            "\nThe emulator itself making the same %d groups from %d boto3 threads: %.2f s."
-           % (n, ", ".join("%s %d" % kv for kv in sorted((f["calls"] or {}).items())) or "not recorded",
+           % (n, " with %g ms added to every call" % added if added else "",
+              ", ".join("%s %d" % kv for kv in sorted((f["calls"] or {}).items())) or "not recorded",
               lat, f["per_resource_s"] * 1000, n, f["per_resource_s"] * 1000, f["parallelism"],
               f["floor_s"], n, f["parallelism"], f["emulator_parallel_s"]))
+    if f.get("chain_s"):
+        out += ("\nThe dependency chain (the VPC's calls, then one group's) takes at least %.2f s"
+                " on its own." % f["chain_s"])
     if ok:
         out += ("\nterrane apply: %.2f s = %.2fx the floor, %.2fx the emulator's own parallel time."
                 % (applied["wall_s"], applied["wall_s"] / f["floor_s"], applied["wall_s"] / f["emulator_parallel_s"]))
@@ -469,6 +474,20 @@ def aws_endpoint(workdir, log):
     return ep
 
 
+def latency_proxy(upstream, latency_ms, log):
+    """bench/latency_proxy.py in front of `upstream`, holding each request latency_ms;
+    returns its endpoint. Stopped with the private moto at the end of the run."""
+    p = subprocess.Popen([sys.executable, os.path.join(HERE, "latency_proxy.py"), upstream, str(latency_ms)],
+                         stdout=subprocess.PIPE, text=True, start_new_session=True)
+    line = p.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        raise SystemExit("latency proxy did not start: %r" % line)
+    ep = line[len("listening on "):]
+    _MOTO.append((ep, p))
+    log("   latency proxy at %s: every call held %g ms, then sent to %s" % (ep, latency_ms, upstream))
+    return ep
+
+
 def main():
     ap = argparse.ArgumentParser(description="terrane vs Terraform benchmarks")
     ap.add_argument("--kinds", default="locals,modules,bigfile,data")
@@ -484,6 +503,8 @@ def main():
     ap.add_argument("--workdir", default=os.path.join(REPO, "target", "bench"))
     ap.add_argument("--json", help="write the raw results here")
     ap.add_argument("--aws-parallelism", type=int, default=10)
+    ap.add_argument("--aws-latency", type=float, default=0,
+                    help="ms added to every emulator call by bench/latency_proxy.py (0 = moto alone)")
     ap.add_argument("--report", nargs="+", metavar="JSON",
                     help="print the report of earlier --json files (rows merged in order) and stop")
     args = ap.parse_args()
@@ -545,19 +566,27 @@ def main():
                     log("   skipped: neither TERRANE_MOTO_SERVER nor TERRANE_MOTO_ENDPOINT is set"
                         " (scripts/setup/20-moto.sh installs and starts moto)")
                     continue
-                kind_env["AWS_ENDPOINT_URL"] = ep
+                # moto's own API (the recorder) is asked directly; the AWS calls go
+                # through the latency proxy when there is one.
+                calls_ep = latency_proxy(ep, args.aws_latency, log) if args.aws_latency > 0 else ep
+                kind_env["AWS_ENDPOINT_URL"] = calls_ep
                 for t in these:
                     t.extra = ["-parallelism=%d" % args.aws_parallelism]
                 calls = recorded_calls(these[0], dirs[these[0].name], kind_env, ep)
                 if calls:
                     log("   calls of one apply: %s" % json.dumps(calls, sort_keys=True))
-                probe = aws_probe(ep, n, args.aws_parallelism)
+                probe = aws_probe(calls_ep, n, args.aws_parallelism)
                 if probe is not None:
                     per = sum(probe["median"].values())
                     floor = n * per / args.aws_parallelism
+                    # The floor ignores dependencies: the calls made before the first
+                    # group can start (the VPC's), then one group's three, in a row.
+                    sg = {"CreateSecurityGroup", "RevokeSecurityGroupEgress", "DescribeSecurityGroups"}
+                    chain = (sum(c for a, c in (calls or {}).items() if a not in sg) + 3) * per / 3
                     aws_floor[n] = {"calls": calls, "latency_s": probe["median"], "per_resource_s": per,
                                     "floor_s": floor, "emulator_parallel_s": probe["parallel_wall"],
-                                    "parallelism": args.aws_parallelism}
+                                    "parallelism": args.aws_parallelism, "added_latency_ms": args.aws_latency,
+                                    "chain_s": chain if calls else None}
                     log("   emulator latency per resource %.1f ms (%s); floor for %d resources at"
                         " parallelism %d: %.2f s; the emulator itself, %d threads: %.2f s"
                         % (per * 1000, ", ".join("%s %.1f ms" % (k, v * 1000) for k, v in probe["median"].items()),
