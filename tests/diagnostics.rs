@@ -53,6 +53,7 @@ macro_rules! case {
 }
 
 case!(syntax_error);
+case!(validation_foreign_reference);
 case!(syntax_error_expression);
 case!(unknown_block);
 case!(unknown_argument);

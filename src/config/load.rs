@@ -116,12 +116,16 @@ pub fn display_name(p: &Path) -> String {
 /// A file this big is parsed in pieces on several threads (`lang::parse_body_outline_pieces`).
 const PARALLEL_PARSE_PIECE: usize = 128 * 1024;
 
+/// Into how many pieces a file of `len` bytes is cut to be parsed on several threads.
+pub fn parse_pieces(len: usize) -> usize {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    (len / PARALLEL_PARSE_PIECE).min(threads)
+}
+
 /// Parses one file into its body (an outline: `lang::parse_body_outline`), reporting a
 /// syntax error with its location.
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<Body, Diagnostic> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let pieces = (file.text.len() / PARALLEL_PARSE_PIECE).min(threads);
-    let pieces = crate::lang::parse_body_outline_pieces(&file.text, pieces).map_err(|e| {
+    let pieces = crate::lang::parse_body_outline_pieces(&file.text, parse_pieces(file.text.len())).map_err(|e| {
         let off = e.location().offset().min(file.text.len());
         let end = (off + 1).min(file.text.len());
         // The parser only notices a missing `}` at the end of the file; point at the block

@@ -225,19 +225,10 @@ pub fn build(cfg: &Config, destroy: &DestroyInfo) -> (EngineGraph, Diagnostics) 
             i
         };
 
-        // Step 2: variables; validations may refer only to their own variable.
+        // Step 2: variables. (Their validation rules may refer only to the variable
+        // itself, so they add no edges; the walk checks that as it evaluates them.)
         for v in module.variables.values() {
             in_module(&mut g, Node::Variable(m.clone(), v.name.clone()));
-            for val in &v.validations {
-                for r in references(&val.condition, &[]) {
-                    if !matches!(&r.root, RefRoot::Var(n) if *n == v.name) {
-                        diags.push(
-                            Diagnostic::error("Invalid reference in variable validation", format!("The condition for variable \"{}\" can only refer to the variable itself, using var.{}.", v.name, v.name))
-                                .with_span(r.span),
-                        );
-                    }
-                }
-            }
         }
         // Step 3: a child module's variables depend on the call's arguments.
         if !m.is_root() {

@@ -17,7 +17,7 @@ use super::{Engine, InputValue, InputVars};
 use crate::addrs::{AbsResourceInstance, ModuleInstance, ModulePath, Resource};
 use crate::config::{Config, Expr, ResourceConfig};
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::lang::eval::eval;
+use crate::lang::eval::{eval, eval_syntax, references_in, RefRoot};
 use crate::lang::typeexpr;
 use crate::lang::value::{Type, Value};
 use crate::plan::{Plan, ResourceChange};
@@ -443,6 +443,31 @@ impl<'e> Walker<'e> {
             },
             None => typeexpr::TypeConstraint::any(),
         };
+        // Each validation rule's condition, parsed once for every instance of the module;
+        // a condition may refer only to its own variable.
+        let mut rules = Vec::new();
+        for v in &var.validations {
+            let tree = match v.condition.syntax() {
+                Ok(t) => t,
+                Err(d) => {
+                    self.diags.push(d);
+                    continue;
+                }
+            };
+            let mut valid = true;
+            for r in references_in(&tree, &v.condition.file, &[]) {
+                if !matches!(&r.root, RefRoot::Var(n) if n == name) {
+                    valid = false;
+                    self.diags.push(
+                        Diagnostic::error("Invalid reference in variable validation", format!("The condition for variable \"{name}\" can only refer to the variable itself, using var.{name}."))
+                            .with_span(r.span),
+                    );
+                }
+            }
+            if valid {
+                rules.push((v, tree));
+            }
+        }
         for mi in self.store.instances_of(m) {
             let mut span = var.span.clone();
             // The raw value: from the inputs (root) or the caller (module), else the default.
@@ -524,9 +549,9 @@ impl<'e> Walker<'e> {
             };
             let value = value.with_mark(var.sensitive);
             self.store.vars.insert((mi.clone(), name.to_string()), value);
-            for v in &var.validations {
+            for (v, condition) in &rules {
                 let scope = self.scope(&mi, Binding::default());
-                match eval(&v.condition, &scope) {
+                match eval_syntax(condition, &v.condition.file, &scope) {
                     Ok(c) if c.as_bool() == Some(false) => {
                         let msg = eval(&v.error_message, &scope).ok().and_then(|m| m.as_str().map(|s| s.to_string())).unwrap_or_else(|| "The value is not valid.".into());
                         self.diags.push(

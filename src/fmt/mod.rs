@@ -41,7 +41,8 @@ fn check_syntax(file: &Arc<SourceFile>, tokens: &[lexer::Token]) -> Result<(), D
     } else {
         0
     };
-    if let Err(e) = hcl_edit::parser::parse_body_outline(&file.text[bom..], |_| false) {
+    let text = &file.text[bom..];
+    if let Err(e) = crate::lang::check_syntax_in_pieces(text, crate::config::load::parse_pieces(text.len())) {
         let off = (e.location().offset() + bom).min(file.text.len());
         let end = file.text[off..]
             .chars()

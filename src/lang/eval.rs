@@ -97,6 +97,17 @@ pub fn eval(expr: &Expr, scope: &dyn Scope) -> EResult {
     eval_with(expr, scope, Vec::new())
 }
 
+/// Evaluates a syntax tree whose spans point into `file` (an expression parsed once and
+/// evaluated for several module instances).
+pub fn eval_syntax(tree: &Expression, file: &Arc<SourceFile>, scope: &dyn Scope) -> EResult {
+    Evaluator {
+        scope,
+        file,
+        locals: Vec::new(),
+    }
+    .eval(tree)
+}
+
 /// Evaluates an expression with extra bound names (for `dynamic` blocks' iterators).
 pub fn eval_with(expr: &Expr, scope: &dyn Scope, bound: Vec<(String, Value)>) -> EResult {
     let tree = expr.syntax()?;

@@ -46,8 +46,35 @@ pub fn parse_body_outline_pieces(
     src: &str,
     pieces: usize,
 ) -> Result<Vec<hcl_edit::structure::Body>, hcl_edit::parser::Error> {
+    in_pieces(
+        src,
+        pieces,
+        |t, start| parse_with_repeated_keys(t, |t| hcl_edit::parser::parse_body_outline_at(t, start, is_small)),
+        parse_body_outline,
+    )
+}
+
+/// Whether a file parses as hcl-edit parses it (no repeated object keys: `fmt`'s check),
+/// on several threads as `parse_body_outline_pieces` does; the error is the whole file's.
+pub fn check_syntax_in_pieces(src: &str, pieces: usize) -> Result<(), hcl_edit::parser::Error> {
+    in_pieces(
+        src,
+        pieces,
+        |t, start| hcl_edit::parser::parse_body_outline_at(t, start, |_| false),
+        |t| hcl_edit::parser::parse_body_outline(t, |_| false),
+    )
+    .map(|_| ())
+}
+
+/// The pieces' bodies, each parsed by `piece(&src[..end], start)`, or `whole(src)`.
+fn in_pieces(
+    src: &str,
+    pieces: usize,
+    piece: fn(&str, usize) -> Result<hcl_edit::structure::Body, hcl_edit::parser::Error>,
+    whole: fn(&str) -> Result<hcl_edit::structure::Body, hcl_edit::parser::Error>,
+) -> Result<Vec<hcl_edit::structure::Body>, hcl_edit::parser::Error> {
     if pieces < 2 {
-        return parse_body_outline(src).map(|b| vec![b]);
+        return whole(src).map(|b| vec![b]);
     }
     let lines = top_level_lines(src);
     let mut cuts = vec![0];
@@ -64,11 +91,7 @@ pub fn parse_body_outline_pieces(
             .windows(2)
             .map(|w| {
                 let (start, end) = (w[0], w[1]);
-                s.spawn(move || {
-                    parse_with_repeated_keys(&src[..end], |t| {
-                        hcl_edit::parser::parse_body_outline_at(t, start, is_small)
-                    })
-                })
+                s.spawn(move || piece(&src[..end], start))
             })
             .collect();
         handles.into_iter().map(|h| h.join().ok().and_then(Result::ok)).collect()
@@ -77,11 +100,11 @@ pub fn parse_body_outline_pieces(
     let mut top_attrs = std::collections::HashSet::new();
     for body in results {
         let Some(body) = body else {
-            return parse_body_outline(src).map(|b| vec![b]);
+            return whole(src).map(|b| vec![b]);
         };
         for a in body.attributes() {
             if !top_attrs.insert(a.key.as_str().to_string()) {
-                return parse_body_outline(src).map(|b| vec![b]);
+                return whole(src).map(|b| vec![b]);
             }
         }
         bodies.push(body);
