@@ -8,6 +8,8 @@
 //! between tokens become spaces, as in Terraform). The lexer never fails: bytes it cannot
 //! place become `Invalid` tokens, and the caller checks syntax with a real parser first.
 
+use std::borrow::Cow;
+
 /// Token kinds, named as hclsyntax names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -63,16 +65,17 @@ pub enum Kind {
 
 /// One token: its kind, its text, and how many spaces precede it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
+pub struct Token<'a> {
     pub kind: Kind,
-    pub text: String,
+    /// Borrowed from the source for lexed tokens; owned for those the rewrites make.
+    pub text: Cow<'a, str>,
     pub spaces_before: usize,
     /// Byte offset in the source (for tokens the formatter adds: of the token they replace).
     pub offset: usize,
 }
 
-impl Token {
-    pub fn new(kind: Kind, text: impl Into<String>) -> Token {
+impl<'a> Token<'a> {
+    pub fn new(kind: Kind, text: impl Into<Cow<'a, str>>) -> Token<'a> {
         Token {
             kind,
             text: text.into(),
@@ -151,8 +154,9 @@ fn char_len(s: &str) -> usize {
 
 /// Splits `src` into tokens, ending with an `Eof` token. A leading UTF-8 byte order mark
 /// is dropped; like Terraform, it counts as spaces before the first token.
-pub fn lex(src: &str) -> Vec<Token> {
-    let mut out: Vec<Token> = Vec::new();
+pub fn lex<'a>(src: &'a str) -> Vec<Token<'a>> {
+    // About one token per three bytes of configuration: reserved once, not regrown.
+    let mut out: Vec<Token> = Vec::with_capacity(src.len() / 3 + 16);
     let mut p = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut last_end = 0;
     let mut modes = vec![Mode::Main];
@@ -160,10 +164,10 @@ pub fn lex(src: &str) -> Vec<Token> {
     let mut ret_braces: Vec<i64> = Vec::new();
 
     let emit =
-        |out: &mut Vec<Token>, kind: Kind, start: usize, end: usize, last_end: &mut usize| {
+        |out: &mut Vec<Token<'a>>, kind: Kind, start: usize, end: usize, last_end: &mut usize| {
             out.push(Token {
                 kind,
-                text: src[start..end].to_string(),
+                text: Cow::Borrowed(&src[start..end]),
                 spaces_before: start - *last_end,
                 offset: start,
             });
@@ -382,7 +386,7 @@ pub fn lex(src: &str) -> Vec<Token> {
     }
     out.push(Token {
         kind: Kind::Eof,
-        text: String::new(),
+        text: Cow::Borrowed(""),
         spaces_before: src.len() - last_end,
         offset: src.len(),
     });
@@ -452,7 +456,7 @@ mod tests {
     use super::*;
 
     fn kinds(src: &str) -> Vec<(Kind, String)> {
-        lex(src).into_iter().map(|t| (t.kind, t.text)).collect()
+        lex(src).into_iter().map(|t| (t.kind, t.text.into_owned())).collect()
     }
 
     #[test]

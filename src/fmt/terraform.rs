@@ -10,18 +10,18 @@
 
 use super::lexer::{Kind, Token};
 
-struct Walk {
-    toks: Vec<Token>,
+struct Walk<'a> {
+    toks: Vec<Token<'a>>,
     i: usize,
-    out: Vec<Token>,
+    out: Vec<Token<'a>>,
 }
 
 /// Applies Terraform's rewrites to a token stream of a syntactically valid file.
-pub fn rewrite(toks: Vec<Token>) -> Vec<Token> {
+pub fn rewrite(toks: Vec<Token<'_>>) -> Vec<Token<'_>> {
     let mut w = Walk {
+        out: Vec::with_capacity(toks.len() + toks.len() / 16),
         toks,
         i: 0,
-        out: Vec::new(),
     };
     w.body(&[], false);
     while w.i < w.toks.len() {
@@ -55,8 +55,8 @@ fn depth_change(k: Kind) -> i64 {
     }
 }
 
-impl Walk {
-    fn peek(&self) -> Option<&Token> {
+impl<'a> Walk<'a> {
+    fn peek(&self) -> Option<&Token<'a>> {
         self.toks.get(self.i)
     }
 
@@ -147,7 +147,7 @@ impl Walk {
             match t.kind {
                 Kind::OBrace => break,
                 Kind::Ident => {
-                    labels.push(Some(t.text.clone()));
+                    labels.push(Some(t.text.to_string()));
                     k += 1;
                     after_last_label = k;
                 }
@@ -199,7 +199,7 @@ impl Walk {
         }
         self.emit_next();
         let mut inner = in_blocks.to_vec();
-        inner.push(ty.text);
+        inner.push(ty.text.into_owned());
         self.body(&inner, true);
         if self.peek().is_some_and(|t| t.kind == Kind::CBrace) {
             self.emit_next();
@@ -208,7 +208,7 @@ impl Walk {
 }
 
 /// `"${expr}"` → `expr` when the template is exactly one interpolation.
-fn value_expr(tokens: &[Token]) -> Vec<Token> {
+fn value_expr<'a>(tokens: &[Token<'a>]) -> Vec<Token<'a>> {
     let n = tokens.len();
     if n < 5
         || tokens[0].kind != Kind::OQuote
@@ -245,10 +245,10 @@ fn value_expr(tokens: &[Token]) -> Vec<Token> {
 }
 
 /// Type constraints of `variable` blocks in their modern spelling.
-fn type_expr(tokens: &[Token]) -> Vec<Token> {
+fn type_expr<'a>(tokens: &[Token<'a>]) -> Vec<Token<'a>> {
     let at = |kind, text: &str| Token {
         offset: tokens.first().map(|t| t.offset).unwrap_or(0),
-        ..Token::new(kind, text)
+        ..Token::new(kind, text.to_string())
     };
     let call = |name: &str, arg: &str| {
         vec![
@@ -259,7 +259,7 @@ fn type_expr(tokens: &[Token]) -> Vec<Token> {
         ]
     };
     match tokens {
-        [kw] if kw.kind == Kind::Ident && matches!(kw.text.as_str(), "list" | "map" | "set") => {
+        [kw] if kw.kind == Kind::Ident && matches!(&*kw.text, "list" | "map" | "set") => {
             let mut v = call(&kw.text, "any");
             v[0] = kw.clone();
             v
@@ -267,7 +267,7 @@ fn type_expr(tokens: &[Token]) -> Vec<Token> {
         [o, s, c]
             if o.kind == Kind::OQuote && s.kind == Kind::QuotedLit && c.kind == Kind::CQuote =>
         {
-            match s.text.as_str() {
+            match &*s.text {
                 "string" => vec![at(Kind::Ident, "string")],
                 "list" => call("list", "string"),
                 "map" => call("map", "string"),
