@@ -54,14 +54,14 @@ pub fn parse_body_outline_pieces(
     )
 }
 
-/// Whether a file parses as hcl-edit parses it (no repeated object keys: `fmt`'s check),
-/// on several threads as `parse_body_outline_pieces` does; the error is the whole file's.
+/// Whether a file parses (`fmt`'s check: as `parse_body_outline`, keeping no trees), on
+/// several threads as `parse_body_outline_pieces` does; the error is the whole file's.
 pub fn check_syntax_in_pieces(src: &str, pieces: usize) -> Result<(), hcl_edit::parser::Error> {
     in_pieces(
         src,
         pieces,
-        |t, start| hcl_edit::parser::parse_body_outline_at(t, start, |_| false),
-        |t| hcl_edit::parser::parse_body_outline(t, |_| false),
+        |t, start| parse_with_repeated_keys(t, |t| hcl_edit::parser::parse_body_outline_at(t, start, |_| false)),
+        |t| parse_with_repeated_keys(t, |t| hcl_edit::parser::parse_body_outline(t, |_| false)),
     )
     .map(|_| ())
 }
