@@ -125,9 +125,9 @@ pub enum Command {
     ForceUnlock(force_unlock::Args),
     /// Show the terrane version.
     Version(version::Args),
-    /// Try terrane expressions at an interactive prompt (not implemented yet).
+    /// Try terrane expressions at an interactive prompt.
     Console(console::Args),
-    /// Reformat configuration files in the canonical style (not implemented yet).
+    /// Reformat configuration files in the canonical style.
     Fmt(fmt::Args),
 }
 
