@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use super::builtin::{attr, computed_only, get_str, plan_by_schema};
+use super::sdk::{attr, computed_only, get_str, plan_by_schema};
 use super::{
     attr_path, ApplyRequest, ApplyResponse, AttributeSchema, BlockSchema, ImportResponse,
     ObjectIdentity, PlanRequest, PlanResponse, Provider, ProviderDiag, ProviderDiags,

@@ -9,6 +9,7 @@
 pub mod aws;
 pub mod builtin;
 pub mod mock;
+pub mod sdk;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::Filter;
 use super::ec2_net::{ec2_tags, filter};
 use super::{aws_diag, os, strings, with, Clients};
 use crate::lang::value::Value;
-use crate::providers::builtin::{attr, get_bool, get_str};
+use crate::providers::sdk::{attr, get_bool, get_str};
 use crate::providers::{attr_path, ProviderDiag};
 
 /// The `filter` blocks of a data source as EC2 filters.

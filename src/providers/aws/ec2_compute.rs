@@ -18,7 +18,7 @@ use super::{
     Clients, CreateResult,
 };
 use crate::lang::value::{Type, Value};
-use crate::providers::builtin::{attr, get_bool, get_i64, get_str};
+use crate::providers::sdk::{attr, get_bool, get_i64, get_str};
 use crate::providers::{attr_path, ObjectIdentity, ProviderDiag, ProviderDiags};
 
 const INSTANCE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -101,7 +101,7 @@ pub async fn read(c: &Clients, t: &str, prior: &Value) -> Result<Option<Value>, 
         "aws_instance" => read_instance(c, req_str(prior, "id")?, prior).await,
         "aws_ebs_volume" => read_volume(c, req_str(prior, "id")?, prior).await,
         "aws_volume_attachment" => read_attachment(c, prior).await,
-        _ => Err(crate::providers::builtin::unsupported_resource(t)),
+        _ => Err(crate::providers::sdk::unsupported_resource(t)),
     }
 }
 
@@ -265,7 +265,7 @@ pub async fn create(c: &Clients, t: &str, planned: &Value, ident: &ObjectIdentit
             })
             .await
         }
-        _ => Err((None, crate::providers::builtin::unsupported_resource(t))),
+        _ => Err((None, crate::providers::sdk::unsupported_resource(t))),
     }
 }
 
@@ -439,7 +439,7 @@ pub async fn delete(c: &Clients, t: &str, prior: &Value) -> Result<(), ProviderD
             )
             .await
         }
-        _ => Err(crate::providers::builtin::unsupported_resource(t)),
+        _ => Err(crate::providers::sdk::unsupported_resource(t)),
     }
 }
 

@@ -18,7 +18,7 @@ use super::{
     CreateResult,
 };
 use crate::lang::value::{Type, Value};
-use crate::providers::builtin::{attr, get_bool, get_i64, get_str};
+use crate::providers::sdk::{attr, get_bool, get_i64, get_str};
 use crate::providers::{ObjectIdentity, ProviderDiag};
 
 pub fn handles(t: &str) -> bool {
@@ -264,7 +264,7 @@ pub async fn read(c: &Clients, t: &str, prior: &Value) -> Result<Option<Value>, 
         }
         "aws_eip" => read_eip(c, id, prior).await,
         "aws_key_pair" => read_key_pair(c, id, prior).await,
-        _ => Err(crate::providers::builtin::unsupported_resource(t)),
+        _ => Err(crate::providers::sdk::unsupported_resource(t)),
     }
 }
 
@@ -572,7 +572,7 @@ pub async fn create(c: &Clients, t: &str, planned: &Value, ident: &ObjectIdentit
             })
             .await
         }
-        _ => Err((None, crate::providers::builtin::unsupported_resource(t))),
+        _ => Err((None, crate::providers::sdk::unsupported_resource(t))),
     }
 }
 
@@ -893,7 +893,7 @@ pub async fn delete(c: &Clients, t: &str, prior: &Value) -> Result<(), ProviderD
             Err(e) if is_not_found(err_code(&e)) => Ok(()),
             Err(e) => Err(aws_diag("DeleteKeyPair", &e)),
         },
-        _ => Err(crate::providers::builtin::unsupported_resource(t)),
+        _ => Err(crate::providers::sdk::unsupported_resource(t)),
     }
 }
 

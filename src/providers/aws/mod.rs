@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::builtin::{
+use super::sdk::{
     apply_error, attr, get_bool, get_i64, get_str, import_error, object_map, plan_by_schema,
     plan_error, read_error, unsupported_resource,
 };
@@ -415,7 +415,7 @@ impl Provider for AwsProvider {
         };
         let mut values: Vec<(&str, Value)> = vec![("id", Value::from(id))];
         values.extend(schema::defaults(type_name));
-        let seed = super::builtin::object_with(block, values);
+        let seed = super::sdk::object_with(block, values);
         let seed = match ty_import_seed(type_name, id, seed) {
             Ok(s) => s,
             Err(d) => {
@@ -469,7 +469,7 @@ impl Provider for AwsProvider {
                     if type_name == "aws_security_group" {
                         ec2_net::revoke_default_egress(&c, &id).await.map_err(|d| vec![d])?;
                     }
-                    let seed = super::builtin::object_with(block, {
+                    let seed = super::sdk::object_with(block, {
                         let mut v: Vec<(&str, Value)> = vec![("id", Value::from(id.as_str()))];
                         v.extend(schema::defaults(type_name));
                         v
@@ -889,7 +889,7 @@ mod tests {
         ]);
         assert!(p.configure(&cfg).await.is_empty());
         let block = p.schema().resources["aws_vpc"].block.clone();
-        let config = crate::providers::builtin::object_with(
+        let config = crate::providers::sdk::object_with(
             &block,
             vec![
                 ("cidr_block", "10.0.0.0/16".into()),
@@ -911,7 +911,7 @@ mod tests {
         // An instance launched without a key pair: an unset key_name stays null, so the
         // next plan neither replaces nor updates it.
         let block = p.schema().resources["aws_instance"].block.clone();
-        let prior = crate::providers::builtin::object_with(
+        let prior = crate::providers::sdk::object_with(
             &block,
             vec![
                 ("id", "i-1".into()),
@@ -922,7 +922,7 @@ mod tests {
                 ("root_block_device", Value::List(Vec::new())),
             ],
         );
-        let config = crate::providers::builtin::object_with(
+        let config = crate::providers::sdk::object_with(
             &block,
             vec![
                 ("ami", "ami-12345678".into()),

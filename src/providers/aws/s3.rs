@@ -18,7 +18,7 @@ use super::{
     Clients, CreateResult, TAG_TOKEN,
 };
 use crate::lang::value::{Type, Value};
-use crate::providers::builtin::{attr, get_bool, get_i64, get_str};
+use crate::providers::sdk::{attr, get_bool, get_i64, get_str};
 use crate::providers::{ObjectIdentity, ProviderDiag};
 
 pub fn handles(t: &str) -> bool {
@@ -220,7 +220,7 @@ pub async fn read(c: &Clients, t: &str, prior: &Value) -> Result<Option<Value>, 
         "aws_s3_bucket_public_access_block" => read_pab(c, prior).await,
         "aws_s3_bucket_lifecycle_configuration" => read_lifecycle(c, prior).await,
         "aws_s3_object" => read_object(c, prior).await,
-        _ => Err(crate::providers::builtin::unsupported_resource(t)),
+        _ => Err(crate::providers::sdk::unsupported_resource(t)),
     }
 }
 
@@ -428,7 +428,7 @@ async fn put_sub(c: &Clients, t: &str, planned: &Value) -> Result<(), ProviderDi
                 .await
                 .map_err(|x| aws_diag("PutObject", &x))?;
         }
-        _ => return Err(crate::providers::builtin::unsupported_resource(t)),
+        _ => return Err(crate::providers::sdk::unsupported_resource(t)),
     }
     Ok(())
 }
@@ -621,7 +621,7 @@ pub async fn delete(c: &Clients, t: &str, prior: &Value) -> Result<(), ProviderD
             Ok(_) => Ok(()),
             Err(e) => ok_if_gone(Err(aws_diag("DeleteObject", &e)), err_code(&e)),
         },
-        _ => Err(crate::providers::builtin::unsupported_resource(t)),
+        _ => Err(crate::providers::sdk::unsupported_resource(t)),
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::lang::value::{Type, Value};
-use crate::providers::builtin::{attr, computed_only};
+use crate::providers::sdk::{attr, computed_only};
 use crate::providers::{
     AttributeSchema as A, BlockSchema, NestedBlockSchema, Nesting, ProviderSchema, ResourceSchema,
 };

@@ -4,7 +4,7 @@
 //! are skipped; the engine turns each diagnostic's attribute path into a span.
 
 use crate::lang::value::Value;
-use crate::providers::builtin::{attr, get_i64, get_str};
+use crate::providers::sdk::{attr, get_i64, get_str};
 use crate::providers::{attr_path, ProviderDiag, ProviderDiags};
 
 /// EC2 instance families (the part before the dot), as published by AWS.

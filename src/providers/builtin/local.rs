@@ -18,7 +18,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use md5::Digest as _;
 
-use super::{
+use crate::providers::sdk::{
     apply_error, arg, attr, get_str, object_map, plan_by_schema, plan_error, read_error,
     unsupported_resource,
 };
@@ -626,7 +626,7 @@ impl Provider for LocalProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{config, errors_at, identity, rr_names};
+    use crate::providers::sdk::testutil::{config, errors_at, identity, rr_names};
     use super::*;
 
     fn p() -> LocalProvider {

@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
 use sha2::Digest;
 
-use super::{
+use crate::providers::sdk::{
     apply_error, arg, attr, fill_unknown, get_bool, get_i64, get_int, get_str, import_error,
     object_map, object_with, plan_by_schema, plan_error, read_error, unsupported_resource, IntAttr,
 };
@@ -339,7 +339,7 @@ fn validate_string(config: &Value, diags: &mut ProviderDiags) {
     for m in ["min_upper", "min_lower", "min_numeric", "min_special"] {
         match check_int(config, m, 0, MAX_STRING_LENGTH, diags) {
             Some(v) => sum += v,
-            None => all_known &= !super::is_unknown_attr(config, m),
+            None => all_known &= !crate::providers::sdk::is_unknown_attr(config, m),
         }
     }
     if let (Some(length), true) = (length, all_known) {
@@ -846,7 +846,7 @@ impl Provider for RandomProvider {
         };
         let mut obj = object_map(planned);
         for (name, a) in &block.attributes {
-            if !super::computed_only(a) {
+            if !crate::providers::sdk::computed_only(a) {
                 let v = arg(planned, req.config, name);
                 if !v.is_wholly_known() {
                     return apply_error(
@@ -990,7 +990,7 @@ impl Provider for RandomProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{config, errors_at, identity, rr_names};
+    use crate::providers::sdk::testutil::{config, errors_at, identity, rr_names};
     use super::*;
 
     fn p() -> RandomProvider {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use sha2::Digest as _;
 
-use super::{attr, get_bool, get_str, object_map, plan_by_schema, value_eq};
+use crate::providers::sdk::{attr, get_bool, get_str, object_map, plan_by_schema, value_eq};
 use crate::lang::value::{Type, Value};
 use crate::providers::{
     attr_path, ApplyRequest, ApplyResponse, AttributeSchema, BlockSchema, NestedBlockSchema,
@@ -254,7 +254,7 @@ fn recorded(prior: Option<&Value>, c: &ConnInfo) -> Option<String> {
     let p = prior?;
     let pc = attr(p, "connection");
     let same_host = get_str(pc, "host") == Some(c.target.host.as_str())
-        && super::get_i64(pc, "port").unwrap_or(22) == i64::from(c.target.port);
+        && crate::providers::sdk::get_i64(pc, "port").unwrap_or(22) == i64::from(c.target.port);
     if !same_host {
         return None;
     }
@@ -517,7 +517,7 @@ impl Provider for SshProvider {
 
     async fn plan_change(&self, req: PlanRequest<'_>) -> PlanResponse {
         let Some(rs) = self.schema.resources.get(req.type_name) else {
-            return super::plan_error(super::unsupported_resource(req.type_name));
+            return crate::providers::sdk::plan_error(crate::providers::sdk::unsupported_resource(req.type_name));
         };
         let defaults: Vec<(&str, Value)> = if req.type_name == SSH_FILE {
             vec![("mode", Value::from("0644"))]
@@ -817,7 +817,7 @@ impl Provider for SshProvider {
             }
             other => ApplyResponse {
                 new_state: None,
-                diags: vec![super::unsupported_resource(other)],
+                diags: vec![crate::providers::sdk::unsupported_resource(other)],
             },
         }
     }

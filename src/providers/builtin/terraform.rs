@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{
+use crate::providers::sdk::{
     apply_error, arg, attr, get_str, object_map, object_with, plan_error, read_error,
     unsupported_resource, value_eq,
 };
@@ -198,7 +198,7 @@ impl Provider for TerraformProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{identity, rr_names};
+    use crate::providers::sdk::testutil::{identity, rr_names};
     use super::*;
 
     fn cfg(input: Value, trigger: Value) -> Value {
